@@ -1,0 +1,57 @@
+{#- Journey attributes for the funnel KPIs: cohort month (local time), mapped channel, the
+    furthest canonical stage reached (a skipped stage counts as reached), and the current stage. -#}
+with journeys as (
+    select * from {{ ref('int_funnel__journey_links') }}
+),
+
+events as (
+    select * from {{ ref('int_stage_events') }}
+),
+
+channel_map as (
+    select * from {{ ref('channel_map') }}
+    where source_system = 'salesforce'
+),
+
+furthest as (
+    select journey_id, max(stage_order) as max_stage_order
+    from events
+    group by journey_id
+),
+
+latest as (
+    select journey_id, canonical_stage as current_stage
+    from (
+        select
+            journey_id,
+            canonical_stage,
+            row_number() over (partition by journey_id order by event_sequence desc) as recency
+        from events
+    ) as ranked
+    where recency = 1
+),
+
+components as (
+    select * from {{ ref('int_identity__components') }}
+)
+
+select
+    journeys.journey_id,
+    journeys.journey_type,
+    journeys.lead_id,
+    journeys.opportunity_id,
+    coalesce(lead_customer.customer_key, opportunity_customer.customer_key) as customer_key,
+    journeys.created_at,
+    {{ local_month('journeys.created_at') }} as cohort_month,
+    coalesce(channel_map.channel, journeys.source_channel, 'unknown') as channel,
+    coalesce(channel_map.channel_group, 'unknown') as channel_group,
+    journeys.owner_id,
+    coalesce(furthest.max_stage_order, 1) as max_stage_order,
+    coalesce(latest.current_stage, 'lead') as current_stage
+from journeys
+left join furthest on furthest.journey_id = journeys.journey_id
+left join latest on latest.journey_id = journeys.journey_id
+left join channel_map on channel_map.source_value = journeys.source_channel
+left join components as lead_customer on lead_customer.record_id = 'crm:lead:' || journeys.lead_id
+left join components as opportunity_customer
+    on opportunity_customer.record_id = 'crm:opportunity:' || journeys.opportunity_id

@@ -1,0 +1,47 @@
+{#- Edges of the identity graph are shared strong keys: normalised mobile, email, WeCom unionid,
+    credit code, Salesforce account, and the normalised company name. -#}
+with records as (
+    select * from {{ ref('int_identity__records') }}
+),
+
+leads as (
+    select * from {{ ref('stg_crm__leads') }}
+),
+
+contact_mobiles as (
+    select external_userid, unnest(mobiles) as mobile
+    from {{ ref('stg_wecom__external_contacts') }}
+),
+
+contacts as (
+    select * from {{ ref('stg_wecom__external_contacts') }}
+),
+
+keys as (
+    select record_id, 'mobile' as key_type, mobile as key_value from records
+    union all
+    select record_id, 'email', email from records
+    union all
+    select record_id, 'wecom_unionid', wecom_unionid from records
+    union all
+    select record_id, 'credit_code', credit_code from records
+    union all
+    select 'crm:lead:' || lead_id, 'company', company_norm from leads
+    union all
+    select 'crm:lead:' || lead_id, 'sf_account', converted_account_id from leads
+    union all
+    select 'crm:opportunity:' || opportunity_id, 'sf_account', account_id from {{ ref('stg_crm__opportunities') }}
+    union all
+    select 'wecom:contact:' || external_userid, 'mobile', mobile from contact_mobiles
+    union all
+    select 'wecom:contact:' || external_userid, 'company', company_norm from contacts
+    union all
+    select 'finance:invoice:' || invoice_number, 'company', buyer_company_norm from {{ ref('stg_finance__invoices') }}
+    union all
+    select 'finance:bank_receipt:' || transaction_id, 'company', counterparty_company_norm
+    from {{ ref('stg_finance__bank_receipts') }}
+)
+
+select distinct record_id, key_type, key_value
+from keys
+where key_value is not null and key_value <> ''

@@ -1,0 +1,85 @@
+{#- Every source record that can belong to a customer, with the attributes it offers for the
+    golden record. record_id = <source>:<entity>:<natural id>. -#}
+{% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
+
+with leads as (
+    select * from {{ ref('stg_crm__leads') }}
+),
+
+opportunities as (
+    select * from {{ ref('stg_crm__opportunities') }}
+),
+
+contacts as (
+    select
+        external_userid,
+        max(display_name) as display_name,
+        max(company_name) as company_name,
+        max(unionid) as unionid,
+        max(mobiles[1]) as mobile,
+        min(added_at) as first_added_at
+    from {{ ref('stg_wecom__external_contacts') }}
+    group by external_userid
+),
+
+emails as (
+    select * from {{ ref('stg_email__messages') }}
+),
+
+email_addresses as (
+    select from_email as address, from_name as display_name, sent_at from emails
+    union all
+    select unnest(to_emails) as address, cast(null as varchar) as display_name, sent_at from emails
+),
+
+external_addresses as (
+    select address, max(display_name) as display_name, min(sent_at) as first_seen_at
+    from email_addresses
+    where address is not null
+      and {{ dbt.split_part('address', "'@'", 2) }} not in ('{{ company_domains | join("', '") }}')
+    group by address
+),
+
+invoices as (
+    select * from {{ ref('stg_finance__invoices') }}
+),
+
+receipts as (
+    select * from {{ ref('stg_finance__bank_receipts') }}
+),
+
+records as (
+    select
+        'crm:lead:' || lead_id as record_id, 'crm' as source, 'lead' as entity, lead_id as natural_id,
+        created_at as observed_at, nullif(contact_name, '') as customer_name, company_name,
+        cast(null as varchar) as credit_code, mobile, email,
+        cast(null as varchar) as wecom_external_userid, cast(null as varchar) as wecom_unionid
+    from leads
+    union all
+    select
+        'crm:opportunity:' || opportunity_id, 'crm', 'opportunity', opportunity_id,
+        created_at, null, null, null, null, null, null, null
+    from opportunities
+    union all
+    select
+        'wecom:contact:' || external_userid, 'wecom', 'contact', external_userid,
+        first_added_at, display_name, company_name, null, mobile, null, external_userid, unionid
+    from contacts
+    union all
+    select
+        'email:address:' || address, 'email', 'address', address,
+        first_seen_at, nullif(display_name, ''), null, null, null, address, null, null
+    from external_addresses
+    union all
+    select
+        'finance:invoice:' || invoice_number, 'finance', 'invoice', invoice_number,
+        issued_at, null, buyer_name, buyer_credit_code, null, null, null, null
+    from invoices
+    union all
+    select
+        'finance:bank_receipt:' || transaction_id, 'finance', 'bank_receipt', transaction_id,
+        transacted_at, null, counterparty_name, null, null, null, null, null
+    from receipts
+)
+
+select * from records

@@ -1,0 +1,90 @@
+{#- Interactions from every channel, with the source record of the customer side, so the core
+    mart can attach the customer. Direction: `out` when our side (a rep) initiated it. -#}
+{% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
+{% set ours %}('{{ company_domains | join("', '") }}'){% endset %}
+
+with messages as (
+    select * from {{ ref('stg_wecom__messages') }}
+),
+
+reps as (
+    select distinct rep_userid from {{ ref('stg_wecom__external_contacts') }}
+),
+
+recalled as (
+    select distinct revoked_message_id as message_id
+    from messages
+    where action = 'recall' and revoked_message_id is not null
+),
+
+wecom as (
+    select
+        'wecom:' || messages.message_id as touchpoint_id,
+        'wecom' as channel,
+        messages.message_type as touch_type,
+        messages.sent_at as occurred_at,
+        case when reps.rep_userid is not null then 'out' else 'in' end as direction,
+        'wecom:contact:' || case when reps.rep_userid is not null
+            then messages.recipient_ids[1] else messages.sender_id end as customer_record_id,
+        case when reps.rep_userid is not null
+            then messages.sender_id else messages.recipient_ids[1] end as rep_id
+    from messages
+    left join reps on reps.rep_userid = messages.sender_id
+    left join recalled on recalled.message_id = messages.message_id
+    where messages.action = 'send'
+      and messages.room_id is null
+      and recalled.message_id is null
+),
+
+emails as (
+    select
+        *,
+        {{ dbt.split_part('from_email', "'@'", 2) }} in {{ ours }} as is_outbound
+    from {{ ref('stg_email__messages') }}
+),
+
+recipients as (
+    select message_key, unnest(to_emails) as address
+    from emails
+),
+
+recipient_sides as (
+    select
+        message_key,
+        min(case when {{ dbt.split_part('address', "'@'", 2) }} not in {{ ours }} then address end) as external_address,
+        min(case when {{ dbt.split_part('address', "'@'", 2) }} in {{ ours }} then address end) as our_address
+    from recipients
+    group by message_key
+),
+
+email as (
+    select
+        'email:' || emails.message_key as touchpoint_id,
+        'email' as channel,
+        'email' as touch_type,
+        emails.sent_at as occurred_at,
+        case when emails.is_outbound then 'out' else 'in' end as direction,
+        'email:address:' || case when emails.is_outbound
+            then recipient_sides.external_address else emails.from_email end as customer_record_id,
+        case when emails.is_outbound then emails.from_email else recipient_sides.our_address end as rep_id
+    from emails
+    left join recipient_sides on recipient_sides.message_key = emails.message_key
+),
+
+crm as (
+    select
+        'crm:' || task_id as touchpoint_id,
+        'crm' as channel,
+        coalesce(task_type, 'task') as touch_type,
+        created_at as occurred_at,
+        'out' as direction,
+        'crm:lead:' || who_id as customer_record_id,
+        owner_id as rep_id
+    from {{ ref('stg_crm__tasks') }}
+)
+
+select * from wecom
+union all
+select * from email
+union all
+select * from crm

@@ -1,0 +1,23 @@
+with versions as (
+    {{ latest_version(source('raw_crm', 'leads'), ['lead_id']) }}
+)
+
+select
+    lead_id,
+    trim(coalesce(last_name, '') || coalesce(first_name, '')) as contact_name,
+    company as company_name,
+    company_norm,
+    email_norm as email,
+    mobile_e164 as mobile,
+    lead_source,
+    status as lead_status,
+    rating,
+    owner_id,
+    created_at,
+    converted_date,
+    converted_account_id,
+    converted_opportunity_id,
+    coalesce(is_converted, false) as is_converted,
+    _source_file as source_file,
+    _source_line as source_line
+from versions

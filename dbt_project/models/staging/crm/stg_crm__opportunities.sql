@@ -1,0 +1,21 @@
+with versions as (
+    {{ latest_version(source('raw_crm', 'opportunities'), ['opportunity_id']) }}
+)
+
+select
+    opportunity_id,
+    account_id,
+    name as opportunity_name,
+    stage_name,
+    amount,
+    probability,
+    close_date,
+    coalesce(is_closed, false) as is_closed,
+    coalesce(is_won, false) as is_won,
+    lead_source,
+    owner_id,
+    created_at,
+    last_modified_at,
+    _source_file as source_file,
+    _source_line as source_line
+from versions

@@ -1,0 +1,16 @@
+with versions as (
+    {{ latest_version(source('raw_crm', 'opportunity_history'), ['history_id']) }}
+)
+
+select
+    history_id,
+    opportunity_id,
+    stage_name,
+    amount,
+    probability,
+    close_date,
+    created_at as changed_at,
+    created_by_id as changed_by,
+    _source_file as source_file,
+    _source_line as source_line
+from versions

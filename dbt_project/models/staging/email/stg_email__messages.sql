@@ -1,0 +1,27 @@
+{#- The same message exported from two mailboxes is one message: keyed by Message-ID, or by the
+    content hash when the header is missing. -#}
+with keyed as (
+    select
+        *,
+        coalesce(nullif(message_id, ''), 'sha256:' || _row_hash) as message_key
+    from {{ source('raw_email', 'messages') }}
+),
+
+versions as (
+    {{ latest_version('keyed', ['message_key']) }}
+)
+
+select
+    message_key,
+    nullif(message_id, '') as message_id,
+    sent_at,
+    from_email,
+    from_name,
+    to_emails,
+    subject,
+    nullif(in_reply_to, '') as in_reply_to,
+    body_text,
+    attachments,
+    _source_file as source_file,
+    _source_line as source_line
+from versions

@@ -1,0 +1,20 @@
+with versions as (
+    {{ latest_version(source('raw_wecom', 'external_contacts'), ['external_userid', 'rep_userid']) }}
+)
+
+select
+    external_userid,
+    rep_userid,
+    name as display_name,
+    remark,
+    contact_type,
+    unionid,
+    coalesce(corp_full_name, remark_corp_name, corp_name) as company_name,
+    corp_name_norm as company_norm,
+    remark_mobiles_e164 as mobiles,
+    state as contact_way_state,
+    add_way,
+    added_at,
+    _source_file as source_file,
+    _source_line as source_line
+from versions

@@ -1,0 +1,7 @@
+{#- Fails for every row where `expression` is not true (NULL counts as a failure unless the
+    expression handles it). Used for bounds such as 0 <= rate <= 1 and numerator <= denominator. -#}
+{% test expression_is_true(model, expression, column_name=none) %}
+select *
+from {{ model }}
+where not coalesce(({{ expression }}), false)
+{% endtest %}

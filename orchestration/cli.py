@@ -1,0 +1,96 @@
+"""`funnel`: the command-line entry point (demo run, sample generation, Dagster UI)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from orchestration.settings import PROJECT_ROOT, Settings, export_to_environment, load_settings
+
+
+def _prepare_environment() -> Settings:
+    settings = export_to_environment(load_settings())
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        # No phoning home from a pipeline that handles customer data.
+        config.write_text("telemetry:\n  enabled: false\n")
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    return settings
+
+
+def _has_deliveries(landing_dir: Path) -> bool:
+    return landing_dir.is_dir() and any(p.is_dir() for p in landing_dir.glob("*/*"))
+
+
+def prepare_dbt_manifest() -> None:
+    """Parse the dbt project so Dagster can load it outside `dagster dev`."""
+    from orchestration.defs.dbt.project import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+
+
+@click.group()
+def main() -> None:
+    """Sales-funnel data platform."""
+
+
+@main.command()
+@click.option("--customers", default=300, show_default=True, help="Customers in the generated sample.")
+@click.option("--seed", default=7, show_default=True, help="Random seed of the sample.")
+def demo(customers: int, seed: int) -> None:
+    """Generate the sample (if the landing zone is empty), run the nightly job, print a summary."""
+    settings = _prepare_environment()
+    if not _has_deliveries(settings.landing_dir):
+        from orchestration.sample.generate import generate
+
+        written = generate(settings.landing_dir, customers=customers, seed=seed)
+        click.echo(f"Generated sample deliveries in {settings.landing_dir}: {written}")
+    else:
+        click.echo(f"Using the deliveries already in {settings.landing_dir}")
+    prepare_dbt_manifest()
+
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.summary import render, summarise_run
+
+    instance = dg.DagsterInstance.get()
+    result = defs.get_job_def("nightly_funnel").execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
+    run = summarise_run(result)
+    click.echo("\n" + "=" * 72)
+    click.echo(render(run, settings.warehouse_path, settings.serving_path))
+    click.echo(f"\nDagster UI on the same data: funnel ui   (run history in {settings.dagster_home})")
+    sys.exit(0 if result.success else 1)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Landing folder to write.")
+@click.option("--customers", default=300, show_default=True)
+@click.option("--seed", default=7, show_default=True)
+@click.option("--days", default=184, show_default=True, help="Length of the simulated window.")
+def generate(out_dir: Path, customers: int, seed: int, days: int) -> None:
+    """Write deterministic sample deliveries for all four sources."""
+    from orchestration.sample.generate import generate as write_sample
+
+    written = write_sample(out_dir, customers=customers, seed=seed, days=days)
+    click.echo(f"Wrote {sum(written.values())} files to {out_dir}: {written}")
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True)
+def ui(port: int) -> None:
+    """Start the Dagster UI and daemon (schedules run) on the configured data."""
+    _prepare_environment()
+    prepare_dbt_manifest()
+    command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+               "-p", str(port)]
+    sys.exit(subprocess.call(command, cwd=PROJECT_ROOT))

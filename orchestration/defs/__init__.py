@@ -1,0 +1,1 @@
+"""Dagster definitions, one package per concern; merged in ``orchestration.definitions``."""

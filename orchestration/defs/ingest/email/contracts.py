@@ -1,0 +1,29 @@
+"""Contract of the email extract: the headers and parts the pipeline uses from each message."""
+
+from orchestration.lib import normalise
+from orchestration.lib.contracts import Derived, EntityContract, Field
+
+MESSAGES = EntityContract(
+    source="email",
+    entity="messages",
+    description="Email messages (one .eml file = one row), headers decoded, body as text.",
+    fields=[
+        Field("message_id", header="Message-ID", description="may be missing or repeated across mailboxes"),
+        Field("sent_at", "timestamp", required=True, header="Date"),
+        Field("from_address", required=True, header="From"),
+        Field("from_name", header="From-Name"),
+        Field("to_addresses", "text_list", header="To"),
+        Field("cc_addresses", "text_list", header="Cc"),
+        Field("subject", header="Subject", description="encoded words decoded"),
+        Field("in_reply_to", header="In-Reply-To"),
+        Field("references", "text_list", header="References"),
+        Field("body_text", header="Body", description="text/plain part, else text of the HTML part"),
+        Field("attachments", "json", header="Attachments", description="name, type and size of each attachment"),
+    ],
+    derived=[
+        Derived("from_email", "text", lambda r: normalise.email_address(r["from_address"])),
+        Derived("to_emails", "text_list",
+                lambda r: [e for e in map(normalise.email_address, (r["to_addresses"] or []) + (r["cc_addresses"] or [])) if e],
+                "To and Cc addresses, normalised"),
+    ],
+)

@@ -1,0 +1,82 @@
+"""Build the ingest asset of one source entity from its contract; shared by every source."""
+
+
+from collections.abc import Sequence
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.resources import LandingZone
+from orchestration.lib.contracts import TYPES, EntityContract
+from orchestration.lib.errors import MalformedFileError
+from orchestration.lib.loader import FileSpec, LoadReport, load_entity
+
+# DuckDB allows one writing process per file: every warehouse writer shares this pool.
+WAREHOUSE_POOL = "warehouse"
+
+
+def _column_schema(contract: EntityContract) -> dg.TableSchema:
+    columns = [
+        dg.TableColumn(f.name, TYPES[f.type].sql, description=f"{f.source_header}: {f.description}".strip(": "),
+                       constraints=dg.TableColumnConstraints(nullable=not f.required))
+        for f in contract.fields
+    ]
+    columns += [dg.TableColumn(d.name, TYPES[d.type].sql, description=d.description) for d in contract.derived]
+    return dg.TableSchema(columns=columns)
+
+
+def _report_metadata(report: LoadReport) -> dict[str, dg.MetadataValue | int | str]:
+    files = "\n".join(
+        f"| {f.file} | {f.delivery_date} | {f.encoding or ''} | {f.rows_read} | {f.rows_loaded} "
+        f"| {f.rows_quarantined} | {f.duplicate_of or ''} |"
+        for f in report.files
+    )
+    return {
+        "dagster/row_count": report.rows_loaded,
+        "rows_read": report.rows_read,
+        "rows_loaded": report.rows_loaded,
+        "rows_quarantined": report.rows_quarantined,
+        "quarantined_by_reason": dg.MetadataValue.json(dict(report.quarantined_by_reason)),
+        "duplicate_files_skipped": report.duplicate_files,
+        "unknown_columns": dg.MetadataValue.json(sorted(report.unknown_columns)),
+        "ignored_folders": dg.MetadataValue.json(report.ignored_folders),
+        "files": dg.MetadataValue.md(
+            "| file | delivery | encoding | read | loaded | quarantined | duplicate of |\n"
+            "|---|---|---|---|---|---|---|\n" + files
+        ),
+    }
+
+
+def build_ingest_asset(contract: EntityContract, files: Sequence[FileSpec]) -> dg.AssetsDefinition:
+    """One asset loading ``raw_<source>.<entity>`` from every delivery in the landing zone."""
+
+    @dg.asset(
+        key=dg.AssetKey([contract.schema, contract.entity]),
+        group_name="ingest",
+        kinds={"python", "duckdb"},
+        description=contract.description,
+        metadata={
+            "dagster/column_schema": _column_schema(contract),
+            "dagster/table_name": contract.table,
+            "file_patterns": dg.MetadataValue.json([spec.pattern for spec in files]),
+        },
+        pool=WAREHOUSE_POOL,
+    )
+    def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource, landing: LandingZone) -> dg.MaterializeResult:
+        try:
+            with warehouse.get_connection() as conn:
+                report = load_entity(conn, contract, landing.root, files)
+        except MalformedFileError as exc:
+            raise dg.Failure(
+                description=f"{contract.source}/{contract.entity}: {exc}",
+                metadata={"file": exc.path, "problem": exc.problem, "hint": exc.hint},
+                allow_retries=False,
+            ) from exc
+        if report.rows_quarantined:
+            context.log.warning(
+                f"{report.rows_quarantined} row(s) quarantined in ingest.quarantine: "
+                f"{dict(report.quarantined_by_reason)}"
+            )
+        return dg.MaterializeResult(metadata=_report_metadata(report))
+
+    return _ingest

@@ -1,0 +1,74 @@
+"""The publish step: audited marts (dbt models tagged `published`) copied to the serving store."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import get_asset_key_for_model
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.dbt.assets import funnel_dbt_models
+from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.ingest.factory import WAREHOUSE_POOL
+from orchestration.defs.resources import ServingStore
+
+from .gate import audit_problems
+from .serving import publish_tables
+
+PUBLISH_TAG = "published"
+SERVING_FILE = "funnel.duckdb"
+
+
+def published_models() -> list[tuple[str, str]]:
+    """(schema, name) of every dbt model tagged `published`, from the manifest."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    return sorted(
+        (node["schema"], node["alias"] or node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and PUBLISH_TAG in node.get("tags", [])
+    )
+
+
+PUBLISHED = published_models()
+PUBLISHED_KEYS = [get_asset_key_for_model([funnel_dbt_models], name) for _, name in PUBLISHED]
+
+
+@dg.asset(
+    key=dg.AssetKey(["serving", "published_marts"]),
+    deps=PUBLISHED_KEYS,
+    group_name="publish",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+    description=(
+        "Publishes the audited marts (dbt models tagged `published`) into the serving store in "
+        "one atomic step. Refuses when any blocking check of those marts failed or did not run "
+        "on their latest build; the previously published version then stays in place."
+    ),
+)
+def published_marts(
+    context: dg.AssetExecutionContext, warehouse: DuckDBResource, serving: ServingStore
+) -> dg.MaterializeResult:
+    checks_by_asset = {
+        key: [check for check in funnel_dbt_models.check_keys if check.asset_key == key]
+        for key in PUBLISHED_KEYS
+    }
+    problems = audit_problems(context.instance, checks_by_asset)
+    if problems:
+        raise dg.Failure(
+            description="Not published: the audit did not pass. The previous version stays published.",
+            metadata={"problems": dg.MetadataValue.json(problems)},
+            allow_retries=False,
+        )
+    version = publish_tables(
+        Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, context.run_id
+    )
+    context.log.info(f"Published version {version.version} to {version.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "version": version.version,
+            "serving_path": dg.MetadataValue.path(str(version.path)),
+            "row_counts": dg.MetadataValue.json(version.row_counts),
+            "dagster/row_count": sum(version.row_counts.values()),
+            "open_with": f"duckdb -readonly {version.path}",
+        }
+    )

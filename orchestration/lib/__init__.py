@@ -1,0 +1,1 @@
+"""Code shared by every source: reading files, contracts, normalisation, quarantine, loading."""

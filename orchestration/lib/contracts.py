@@ -1,0 +1,205 @@
+"""One declaration per source entity: its fields, their types, and what is required.
+
+A contract drives everything downstream of the file reader: header mapping, type conversion,
+the required-column check, the quarantine reasons, the warehouse DDL and the Arrow schema used
+to load. Source modules only declare contracts; they never re-implement any of this.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pyarrow as pa
+
+from . import normalise
+from .errors import RowError
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _integer(value: Any) -> int | None:
+    text = _text(value)
+    return None if text is None else int(float(text)) if "." in text else int(text)
+
+
+def _money(value: Any) -> Decimal | None:
+    text = _text(value)
+    if text is None:
+        return None
+    cleaned = text.replace(",", "").replace("¥", "").replace("￥", "").strip()
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {text!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {text!r}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _rate(value: Any) -> Decimal | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if text.endswith("%"):
+        return (Decimal(text[:-1]) / 100).quantize(Decimal("0.0001"))
+    return Decimal(text).quantize(Decimal("0.0001"))
+
+
+def _boolean(value: Any) -> bool | None:
+    text = _text(value)
+    if text is None:
+        return None
+    lowered = text.lower()
+    if lowered in {"true", "1", "yes", "y", "是"}:
+        return True
+    if lowered in {"false", "0", "no", "n", "否"}:
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _text_list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip().startswith("[") else [value]
+    return [str(v) for v in value if v is not None and str(v).strip()]
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """How a declared type converts a raw value, loads through Arrow and lands in SQL."""
+
+    convert: Callable[[Any], Any]
+    arrow: pa.DataType
+    sql: str
+
+
+TYPES: Mapping[str, ColumnType] = {
+    "text": ColumnType(_text, pa.string(), "VARCHAR"),
+    "integer": ColumnType(_integer, pa.int64(), "BIGINT"),
+    "money": ColumnType(_money, pa.decimal128(18, 2), "DECIMAL(18,2)"),
+    "rate": ColumnType(_rate, pa.decimal128(9, 4), "DECIMAL(9,4)"),
+    "boolean": ColumnType(_boolean, pa.bool_(), "BOOLEAN"),
+    "timestamp": ColumnType(normalise.to_utc, pa.timestamp("us", tz="UTC"), "TIMESTAMPTZ"),
+    "epoch_s": ColumnType(
+        lambda v: None if _text(v) is None else normalise.from_epoch(v, "seconds"),
+        pa.timestamp("us", tz="UTC"),
+        "TIMESTAMPTZ",
+    ),
+    "epoch_ms": ColumnType(
+        lambda v: None if _text(v) is None else normalise.from_epoch(v, "milliseconds"),
+        pa.timestamp("us", tz="UTC"),
+        "TIMESTAMPTZ",
+    ),
+    "date": ColumnType(normalise.to_date, pa.date32(), "DATE"),
+    "text_list": ColumnType(_text_list, pa.list_(pa.string()), "VARCHAR[]"),
+    "json": ColumnType(_json, pa.string(), "VARCHAR"),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of the extract: ``header`` is its name in the export, ``name`` its warehouse name."""
+
+    name: str
+    type: str = "text"
+    required: bool = False
+    header: str | None = None
+    description: str = ""
+
+    @property
+    def source_header(self) -> str:
+        return self.header or self.name
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A column computed from the converted row, e.g. a normalised mobile for identity matching."""
+
+    name: str
+    type: str
+    compute: Callable[[Mapping[str, Any]], Any]
+    description: str = ""
+
+
+LINEAGE_COLUMNS: Sequence[tuple[str, pa.DataType, str]] = (
+    ("_extra", pa.string(), "VARCHAR"),
+    ("_source_file", pa.string(), "VARCHAR"),
+    ("_source_line", pa.int64(), "BIGINT"),
+    ("_row_hash", pa.string(), "VARCHAR"),
+    ("_delivery_date", pa.date32(), "DATE"),
+    ("_loaded_at", pa.timestamp("us", tz="UTC"), "TIMESTAMPTZ"),
+)
+
+
+@dataclass(frozen=True)
+class EntityContract:
+    """The contract of one entity of one source (e.g. ``finance`` / ``invoices``)."""
+
+    source: str
+    entity: str
+    description: str
+    fields: Sequence[Field]
+    derived: Sequence[Derived] = field(default_factory=tuple)
+
+    @property
+    def schema(self) -> str:
+        return f"raw_{self.source}"
+
+    @property
+    def table(self) -> str:
+        return f"{self.schema}.{self.entity}"
+
+    def column_types(self) -> list[tuple[str, pa.DataType, str]]:
+        columns = [(f.name, TYPES[f.type].arrow, TYPES[f.type].sql) for f in self.fields]
+        columns += [(d.name, TYPES[d.type].arrow, TYPES[d.type].sql) for d in self.derived]
+        return columns + list(LINEAGE_COLUMNS)
+
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([(name, arrow) for name, arrow, _ in self.column_types()])
+
+    def create_table_sql(self) -> str:
+        columns = ",\n  ".join(f'"{name}" {sql}' for name, _, sql in self.column_types())
+        return f"CREATE OR REPLACE TABLE {self.table} (\n  {columns}\n)"
+
+    def missing_required_headers(self, headers: Sequence[str]) -> list[str]:
+        present = set(headers)
+        return [f.source_header for f in self.fields if f.required and f.source_header not in present]
+
+    def unknown_headers(self, headers: Sequence[str]) -> list[str]:
+        known = {f.source_header for f in self.fields}
+        return [h for h in headers if h not in known]
+
+    def convert(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Typed row from one raw record keyed by export headers; raises RowError on a breach."""
+        row: dict[str, Any] = {}
+        for f in self.fields:
+            raw = record.get(f.source_header)
+            try:
+                value = TYPES[f.type].convert(raw)
+            except (ValueError, TypeError, InvalidOperation, json.JSONDecodeError) as exc:
+                raise RowError(f"invalid_{f.type}", f"{f.source_header}: {exc}") from exc
+            if f.required and (value is None or value == []):
+                raise RowError("missing_required", f"{f.source_header} is empty")
+            row[f.name] = value
+        for d in self.derived:
+            row[d.name] = d.compute(row)
+        return row
+
+
+def utc_now() -> datetime:
+    return normalise.to_utc(datetime.now().astimezone())

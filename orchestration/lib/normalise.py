@@ -1,0 +1,172 @@
+"""Normalisation of identity keys and timestamps, shared by every source.
+
+Each function returns ``None`` for a value that cannot serve as a key, so callers never join on
+junk. Timestamps become timezone-aware UTC; a source value without an offset is read in the
+source's local zone (Asia/Shanghai unless told otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_MOBILE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
+
+
+def mobile_e164(raw: str | None, region: str = "CN") -> str | None:
+    """A mobile number in E.164 (``+8613800138000``), or None if it is not a valid mobile.
+
+    Full-width digits and separators (``１３８-００１３-８０００``) are folded by NFKC first;
+    phonenumbers then copes with spaces, dashes, brackets and the ``+86``/``0086`` prefixes.
+    """
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_address(raw: str | None) -> str | None:
+    """The bare address of ``raw`` (``"Name" <A@B.cn>`` → ``a@b.cn``), trimmed and lower-cased."""
+    if raw is None:
+        return None
+    _, address = parseaddr(unicodedata.normalize("NFKC", str(raw)).strip())
+    address = address.strip().lower()
+    return address if _EMAIL_RE.match(address) else None
+
+
+def email_domain(address: str | None) -> str | None:
+    return address.rsplit("@", 1)[1] if address and "@" in address else None
+
+
+# Longest first, so 股份有限公司 is removed whole rather than leaving 股份.
+_COMPANY_SUFFIXES = sorted(
+    ["有限责任公司", "股份有限公司", "有限公司", "集团", "公司", "co.,ltd.", "co.,ltd", "co.ltd", "ltd.", "ltd"],
+    key=len,
+    reverse=True,
+)
+_COMPANY_NOISE_RE = re.compile(r"[\s()\[\]{}【】〔〕<>《》\"'`·.,，、\-_/]")
+
+
+def company_name(raw: str | None) -> str | None:
+    """A matching key for a company name: half-width, no spaces/brackets, legal suffix removed.
+
+    ``华通科技（北京）有限公司`` and ``华通科技(北京)有限公司 `` both become ``华通科技北京``.
+    """
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(raw)).strip().lower()
+    for suffix in _COMPANY_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    text = _COMPANY_NOISE_RE.sub("", text)
+    return text or None
+
+
+_CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The GB 32100-2015 check character for the first 17 characters of a credit code."""
+    total = sum(_CREDIT_CODE_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_CODE_WEIGHTS))
+    return _CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def credit_code(raw: str | None) -> str | None:
+    """A unified social credit code (统一社会信用代码), upper-cased, or None if its check fails."""
+    if raw is None:
+        return None
+    code = unicodedata.normalize("NFKC", str(raw)).strip().upper()
+    if len(code) != 18 or any(c not in _CREDIT_CODE_CHARS for c in code):
+        return None
+    return code if credit_code_check_char(code[:17]) == code[17] else None
+
+
+_DATETIME_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y年%m月%d日",
+]
+
+
+def to_utc(value: str | int | float | datetime | None, local_tz: ZoneInfo = SHANGHAI) -> datetime | None:
+    """Parse a timestamp to aware UTC. Naive values are in ``local_tz``; raises ValueError if unparseable.
+
+    Accepts ISO 8601 (Salesforce writes ``2025-03-01T08:15:00.000+0000``), the common Chinese
+    export layouts, and aware datetimes. Epoch numbers are not guessed here: callers that
+    receive epoch seconds or milliseconds convert them with ``from_epoch`` so the unit is explicit.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        parsed = None
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            for fmt in _DATETIME_FORMATS:
+                try:
+                    parsed = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+        if parsed is None:
+            raise ValueError(f"unrecognised timestamp {text!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=local_tz)
+    return parsed.astimezone(timezone.utc)
+
+
+def from_epoch(value: int | float | str, unit: str) -> datetime:
+    """Epoch ``seconds`` or ``milliseconds`` (WeCom uses both) to aware UTC."""
+    number = float(value)
+    if unit == "milliseconds":
+        number /= 1000.0
+    return datetime.fromtimestamp(number, tz=timezone.utc)
+
+
+def to_date(value: str | date | None) -> date | None:
+    """A calendar date from ``YYYY-MM-DD``, ``YYYY/MM/DD`` or ``YYYY年MM月DD日``; raises ValueError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, date):
+        return value
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日"):
+        try:
+            return datetime.strptime(text[:11].strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"unrecognised date {text!r}")

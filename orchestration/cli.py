@@ -60,7 +60,7 @@ def demo(customers: int, seed: int) -> None:
     from orchestration.summary import render, summarise_run
 
     instance = dg.DagsterInstance.get()
-    result = defs.get_job_def("nightly_funnel").execute_in_process(
+    result = defs.resolve_job_def("nightly_funnel").execute_in_process(
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},

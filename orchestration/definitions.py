@@ -6,12 +6,13 @@ from orchestration.settings import export_to_environment
 
 export_to_environment()
 
-from orchestration.defs import dbt, ingest, publish, resources, schedules  # noqa: E402
+from orchestration.defs import dbt, ingest, publish, quality, resources, schedules  # noqa: E402
 
 defs = dg.Definitions.merge(
     resources.defs,
     ingest.defs,
     dbt.defs,
+    quality.defs,
     publish.defs,
     schedules.defs,
     # The warehouse is a single DuckDB file with one writer at a time: run steps one after the

@@ -10,6 +10,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.dbt.assets import funnel_dbt_models
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.ingest.factory import WAREHOUSE_POOL
+from orchestration.defs.quality.checks import GX_CHECKS
 from orchestration.defs.resources import ServingStore
 
 from .gate import audit_problems
@@ -31,6 +32,8 @@ def published_models() -> list[tuple[str, str]]:
 
 PUBLISHED = published_models()
 PUBLISHED_KEYS = [get_asset_key_for_model([funnel_dbt_models], name) for _, name in PUBLISHED]
+# The gate: dbt tests and GX suites alike.
+GATE_CHECKS = [*funnel_dbt_models.check_keys, *(key for check in GX_CHECKS for key in check.check_keys)]
 
 
 @dg.asset(
@@ -48,10 +51,7 @@ PUBLISHED_KEYS = [get_asset_key_for_model([funnel_dbt_models], name) for _, name
 def published_marts(
     context: dg.AssetExecutionContext, warehouse: DuckDBResource, serving: ServingStore
 ) -> dg.MaterializeResult:
-    checks_by_asset = {
-        key: [check for check in funnel_dbt_models.check_keys if check.asset_key == key]
-        for key in PUBLISHED_KEYS
-    }
+    checks_by_asset = {key: [check for check in GATE_CHECKS if check.asset_key == key] for key in PUBLISHED_KEYS}
     problems = audit_problems(context.instance, checks_by_asset)
     if problems:
         raise dg.Failure(
@@ -60,7 +60,7 @@ def published_marts(
             allow_retries=False,
         )
     version = publish_tables(
-        Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, context.run_id
+        Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, context.run.run_id
     )
     context.log.info(f"Published version {version.version} to {version.path}")
     return dg.MaterializeResult(

@@ -1,0 +1,53 @@
+"""Great Expectations suites from the versioned JSON files in ``expectations/``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestration.settings import PROJECT_ROOT
+
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class SuiteFile:
+    path: Path
+    name: str
+    asset_key: list[str]
+    warehouse_table: str
+    definition: dict[str, Any]
+
+
+class InvalidSuiteError(Exception):
+    pass
+
+
+def load_suite_files(directory: Path = EXPECTATIONS_DIR) -> list[SuiteFile]:
+    suites = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            definition = json.loads(path.read_text(encoding="utf-8"))
+            meta = definition["meta"]
+            suites.append(
+                SuiteFile(path, definition["name"], list(meta["dagster_asset_key"]), meta["warehouse_table"], definition)
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InvalidSuiteError(f"{path}: not a suite with name, meta.dagster_asset_key and meta.warehouse_table ({exc})") from exc
+    return suites
+
+
+def build_suite(suite_file: SuiteFile):
+    """The GX ExpectationSuite; raises when GX would silently drop an expectation it cannot read."""
+    import great_expectations as gx
+
+    definition = suite_file.definition
+    suite = gx.ExpectationSuite(name=suite_file.name, expectations=definition["expectations"], meta=definition["meta"])
+    if len(suite.expectations) != len(definition["expectations"]):
+        raise InvalidSuiteError(
+            f"{suite_file.path}: GX accepted {len(suite.expectations)} of "
+            f"{len(definition['expectations'])} expectations; check their type and kwargs"
+        )
+    return suite

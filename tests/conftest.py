@@ -1,0 +1,94 @@
+"""Shared fixtures. The sample is materialized once per session by running the real `funnel demo`
+command (generate → Dagster job → dbt build → checks → publish) in a fresh home folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Home:
+    """One pipeline home folder (landing zone, warehouse, serving store, Dagster home)."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def serving(self) -> Path:
+        return self.root / "serving" / "funnel.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "FUNNEL_HOME": str(self.root),
+            "FUNNEL_LANDING_DIR": str(self.landing),
+            "FUNNEL_WAREHOUSE": str(self.warehouse),
+            "FUNNEL_SERVING_DIR": str(self.serving.parent),
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+
+    def delivery(self, source: str) -> Path:
+        """The single delivery folder of a source in the generated sample."""
+        (folder,) = sorted((self.landing / source).iterdir())
+        return folder
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    home: Home
+    returncode: int
+    output: str
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """README command (1) without the install: `funnel demo` on a fresh home."""
+    home = Home(tmp_path_factory.mktemp("demo_home"))
+    env = {**os.environ, **home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    completed = subprocess.run(
+        [str(BIN / "funnel"), "demo"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-5000:]
+    return DemoRun(home, completed.returncode, output)
+
+
+@pytest.fixture
+def copied_home(demo: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """A private copy of the demo's home, with the environment pointing at it."""
+    home = Home(tmp_path / "home")
+    shutil.copytree(demo.home.root, home.root)
+    for key, value in home.env().items():
+        monkeypatch.setenv(key, value)
+    return home
+
+
+def run_nightly_job(instance=None):
+    """Run the nightly job in this process, on whatever home the environment points at."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    return defs.resolve_job_def("nightly_funnel").execute_in_process(
+        instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )

@@ -1,0 +1,106 @@
+"""Gating and idempotence on a private copy of the demo's home, with real Dagster + dbt runs."""
+
+import hashlib
+
+import dagster as dg
+import duckdb
+
+from conftest import run_nightly_job
+from orchestration.summary import layer_row_counts
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _published_rows(path) -> dict[str, list]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        return {
+            table: conn.execute(f'SELECT * FROM "{table}" ORDER BY ALL').fetchall()
+            for table in ("mart_stage_conversion", "dim_customer", "publish_log")
+        }
+
+
+def test_rerunning_the_same_delivery_changes_no_row_counts(copied_home):
+    before = layer_row_counts(copied_home.warehouse)
+    published_before = _published_rows(copied_home.serving)
+
+    result = run_nightly_job()
+
+    assert result.success
+    assert layer_row_counts(copied_home.warehouse) == before
+    published_after = _published_rows(copied_home.serving)
+    assert published_after["mart_stage_conversion"] == published_before["mart_stage_conversion"]
+    assert published_after["dim_customer"] == published_before["dim_customer"]
+    # The new publication is logged beside the old one, carrying its run id.
+    assert {row[1] for row in published_after["publish_log"]} >= {result.run_id}
+
+
+def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_home):
+    published_digest = _digest(copied_home.serving)
+    published_rows = _published_rows(copied_home.serving)
+    # A corrected delivery brings a stage change with a vendor stage the stage map does not know.
+    history_file = copied_home.delivery("crm") / "OpportunityHistory.csv"
+    header, first = history_file.read_text(encoding="utf-8").splitlines()[:2]
+    fields = first.split(",")
+    fields[0], fields[2], fields[6] = "0085g00000UNKNOWN1", "Verbal Commit", "2025-12-30T01:00:00.000+0000"
+    new_delivery = copied_home.landing / "crm" / "2026-01-02"
+    new_delivery.mkdir()
+    (new_delivery / "OpportunityHistory.csv").write_text(f"{header}\n{','.join(fields)}\n", encoding="utf-8")
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_nightly_job(instance)
+
+    assert not result.success
+    failed_checks = [
+        e.event_specific_data.check_name
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed
+    ]
+    assert "not_null_int_stage_events_canonical_stage" in failed_checks
+    materialized = {e.asset_key for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION}
+    assert dg.AssetKey(["serving", "published_marts"]) not in materialized
+    assert _digest(copied_home.serving) == published_digest
+    assert _published_rows(copied_home.serving) == published_rows
+
+    # Publishing on its own afterwards is refused too: the marts' checks did not pass on their latest build.
+    from orchestration.definitions import defs
+
+    publish_only = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey(["serving", "published_marts"])], raise_on_error=False
+    )
+    assert not publish_only.success
+    failure = next(e for e in publish_only.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "audit did not pass" in failure.event_specific_data.error.message
+    assert _digest(copied_home.serving) == published_digest
+
+
+def test_a_kpi_defect_fails_the_gx_suite_and_publication_is_refused(copied_home):
+    published_digest = _digest(copied_home.serving)
+    with duckdb.connect(str(copied_home.warehouse)) as conn:
+        conn.execute("UPDATE marts.mart_stage_conversion SET stage_conversion_rate = 1.5 WHERE step = 1")
+
+    from orchestration.definitions import defs
+
+    instance = dg.DagsterInstance.ephemeral()
+    mart = dg.AssetKey(["marts", "mart_stage_conversion"])
+    audit_only = dg.define_asset_job(
+        "audit_only", selection=dg.AssetSelection.checks(dg.AssetCheckKey(mart, "gx_mart_stage_conversion"))
+    )
+    audit = (
+        dg.Definitions.merge(defs, dg.Definitions(jobs=[audit_only]))
+        .resolve_job_def("audit_only")
+        .execute_in_process(instance=instance, raise_on_error=False)
+    )
+    (evaluation,) = [
+        e.event_specific_data for e in audit.all_events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    (failure,) = evaluation.metadata["failed_expectations"].value
+    assert failure["expectation"] == "expect_column_values_to_be_between" and "1.5" in failure["examples"]
+
+    publish_only = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey(["serving", "published_marts"])], raise_on_error=False
+    )
+    assert not publish_only.success
+    assert _digest(copied_home.serving) == published_digest

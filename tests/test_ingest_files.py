@@ -1,0 +1,120 @@
+"""Ingestion of real files in the real formats, into a real DuckDB file."""
+
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.defs.ingest.crm import ASSETS as CRM_ASSETS
+from orchestration.defs.ingest.crm.contracts import LEADS
+from orchestration.defs.ingest.finance.contracts import INVOICES
+from orchestration.defs.resources import LandingZone
+from orchestration.lib.errors import MalformedFileError
+from orchestration.lib.loader import FileSpec, load_entity
+from orchestration.lib.readers import read_csv
+from dagster_duckdb import DuckDBResource
+
+LEAD_HEADER = ("Id,FirstName,LastName,Company,Email,Phone,MobilePhone,LeadSource,Status,Rating,OwnerId,"
+               "CreatedDate,ConvertedDate,ConvertedAccountId,ConvertedContactId,ConvertedOpportunityId,IsConverted")
+GOOD_LEAD = "00Q1,伟,张,华通科技有限公司,zw@corp.cn,,138-0013-8000,Website,Open - Not Contacted,Hot,005A,2025-08-01T02:00:00.000+0000,,,,,false"
+LEADS_SPEC = [FileSpec("Lead*.csv", read_csv)]
+
+
+def _deliver(landing, source, day, name, text, encoding="utf-8"):
+    folder = landing / source / day
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(text.encode(encoding))
+    return folder / name
+
+
+def _count(db, table):
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_bad_row_is_quarantined_and_good_rows_load(tmp_path):
+    bad = GOOD_LEAD.replace("00Q1", "00Q2").replace("2025-08-01T02:00:00.000+0000", "yesterday")
+    third = GOOD_LEAD.replace("00Q1", "00Q3")
+    _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", f"{LEAD_HEADER}\n{GOOD_LEAD}\n{bad}\n{third}\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        report = load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
+        quarantined = conn.execute("SELECT source_file, source_line, reason, raw_text FROM ingest.quarantine").fetchall()
+        loaded = conn.execute("SELECT lead_id, mobile_e164 FROM raw_crm.leads ORDER BY 1").fetchall()
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (3, 2, 1)
+    assert quarantined == [("crm/2026-01-01/Lead.csv", 3, "invalid_timestamp", bad)]
+    assert loaded == [("00Q1", "+8613800138000"), ("00Q3", "+8613800138000")]
+
+
+def test_same_file_delivered_twice_loads_once_and_reloading_is_idempotent(tmp_path):
+    text = f"{LEAD_HEADER}\n{GOOD_LEAD}\n"
+    _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", text)
+    _deliver(tmp_path / "landing", "crm", "2026-01-02", "Lead.csv", text)
+    db = tmp_path / "w.duckdb"
+    for _ in range(2):
+        with duckdb.connect(str(db)) as conn:
+            report = load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
+        assert report.duplicate_files == 1 and report.rows_loaded == 1
+        assert _count(db, "raw_crm.leads") == 1
+
+
+def test_gbk_export_loads_the_same_rows_as_its_utf8_twin(tmp_path):
+    header = ("发票代码,发票号码,开票日期,销方识别号,销方名称,购方识别号,购买方名称,货物或应税劳务名称,金额,税率,税额,"
+              "价税合计,发票票种,发票状态,是否正数发票,开票人,备注")
+    row = (",25310000000000000001,2025-09-01 10:00:00,,上海示例软件有限公司,91350100M000100Y43,"
+           "华通科技（北京）有限公司,*信息技术服务*软件服务费,1000.00,6%,60.00,1060.00,数电票,正常,是,王会计,")
+    spec = [FileSpec("invoices*.csv", read_csv)]
+    results = []
+    for encoding in ("utf-8", "gbk"):
+        landing = tmp_path / encoding
+        _deliver(landing, "finance", "2026-01-01", "invoices.csv", f"{header}\n{row}\n", encoding)
+        with duckdb.connect(str(tmp_path / f"{encoding}.duckdb")) as conn:
+            load_entity(conn, INVOICES, landing, spec)
+            results.append(conn.execute(
+                "SELECT invoice_number, buyer_name, buyer_name_norm, buyer_credit_code, amount_total, tax_rate "
+                "FROM raw_finance.invoices").fetchall())
+    assert results[0] == results[1]
+    assert results[0][0][1:4] == ("华通科技（北京）有限公司", "华通科技北京", "91350100M000100Y43")
+    assert str(results[0][0][4]) == "1060.00"
+
+
+def test_missing_required_column_fails_naming_the_column(tmp_path):
+    header = LEAD_HEADER.replace(",CreatedDate", ",Created")
+    _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", f"{header}\n{GOOD_LEAD}\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn, pytest.raises(MalformedFileError) as error:
+        load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
+    assert "CreatedDate" in str(error.value) and "Lead.csv" in str(error.value)
+
+
+def test_unreadable_file_fails_only_its_asset_and_names_the_file(tmp_path):
+    landing = tmp_path / "landing"
+    garbage = _deliver(landing, "crm", "2026-01-01", "Lead.csv", "")
+    garbage.write_bytes(b"\x00\x01\x02PK\x03\x04" * 200)
+    good_task = ("Id,WhoId,WhatId,Subject,ActivityDate,Type,Status,CreatedDate,OwnerId\n"
+                 "00T1,00Q1,,电话沟通,2025-08-01,Call,Completed,2025-08-01T02:00:00.000+0000,005A\n")
+    _deliver(landing, "crm", "2026-01-01", "Task.csv", good_task)
+    db = tmp_path / "w.duckdb"
+    leads_asset, tasks_asset = CRM_ASSETS[0], CRM_ASSETS[3]
+    result = dg.materialize(
+        [leads_asset, tasks_asset],
+        resources={"warehouse": DuckDBResource(database=str(db)), "landing": LandingZone(path=str(landing))},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert [e.step_key for e in failures] == ["raw_crm__leads"]
+    message = failures[0].event_specific_data.error.message
+    assert str(garbage) in message and "binary" in message
+    assert _count(db, "raw_crm.tasks") == 1  # the other source entity still loaded
+
+
+def test_a_failed_load_leaves_the_previous_rows(tmp_path):
+    landing = tmp_path / "landing"
+    _deliver(landing, "crm", "2026-01-01", "Lead.csv", f"{LEAD_HEADER}\n{GOOD_LEAD}\n")
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as conn:
+        load_entity(conn, LEADS, landing, LEADS_SPEC)
+    _deliver(landing, "crm", "2026-01-02", "Lead.csv", "Id,FirstName\n00Q9,x\n")
+    with duckdb.connect(str(db)) as conn, pytest.raises(MalformedFileError):
+        load_entity(conn, LEADS, landing, LEADS_SPEC)
+    assert _count(db, "raw_crm.leads") == 1

@@ -1,0 +1,57 @@
+"""Normalisation of identity keys, timestamps and credit codes."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from orchestration.lib import normalise
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["13800138000", "138-0013-8000", "+86 13800138000", "+86-138-0013-8000", "008613800138000",
+     "１３８００１３８０００", " (138) 0013 8000 "],
+)
+def test_every_way_of_writing_a_mobile_gives_one_e164(raw):
+    assert normalise.mobile_e164(raw) == "+8613800138000"
+
+
+@pytest.mark.parametrize("raw", ["", None, "12345", "010-12345678", "not a phone", "+86 1380013800"])
+def test_non_mobiles_are_not_keys(raw):
+    assert normalise.mobile_e164(raw) is None
+
+
+def test_email_is_bare_trimmed_lower_case():
+    assert normalise.email_address('  "张伟" <Zhang.Wei@Corp.COM.cn> ') == "zhang.wei@corp.com.cn"
+    assert normalise.email_address("no-at-sign") is None
+
+
+def test_company_name_variants_share_one_key():
+    variants = ["华通科技（北京）有限公司", "华通科技(北京)有限公司 ", "华通科技 (北京) 股份有限公司"]
+    assert {normalise.company_name(v) for v in variants} == {"华通科技北京"}
+    assert normalise.company_name("华通科技有限公司") != normalise.company_name("华通信息有限公司")
+
+
+def test_credit_code_check_character():
+    # 91350100M000100Y43 is the example code commonly quoted for GB 32100-2015; by hand:
+    # weighted sum of the first 17 = 1640, 1640 mod 31 = 28, 31 - 28 = 3 → check character '3'.
+    first17 = "91350100M000100Y4"
+    assert normalise.credit_code_check_char(first17) == "3"
+    assert normalise.credit_code("91350100M000100Y43") == "91350100M000100Y43"
+    assert normalise.credit_code(" 91350100m000100y43") == "91350100M000100Y43"
+    assert normalise.credit_code("91350100M000100Y44") is None
+    assert normalise.credit_code("91350100M000100Y4") is None
+    assert normalise.credit_code("91350100I000100Y43") is None  # I is not in the alphabet
+
+
+def test_naive_timestamps_are_shanghai_and_become_utc():
+    assert normalise.to_utc("2025-08-01 00:30:00") == datetime(2025, 7, 31, 16, 30, tzinfo=timezone.utc)
+    assert normalise.to_utc("2025-03-01T08:15:00.000+0000") == datetime(2025, 3, 1, 8, 15, tzinfo=timezone.utc)
+    assert normalise.to_utc("2025年08月01日 08:00") == datetime(2025, 8, 1, 0, 0, tzinfo=timezone.utc)
+    with pytest.raises(ValueError):
+        normalise.to_utc("not-a-date")
+
+
+def test_epoch_units_are_explicit():
+    assert normalise.from_epoch(1735660800, "seconds") == datetime(2024, 12, 31, 16, 0, tzinfo=timezone.utc)
+    assert normalise.from_epoch(1735660800123, "milliseconds").microsecond == 123000

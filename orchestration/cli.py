@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from orchestration.generator.cli import generate_command
 from orchestration.settings import PROJECT_ROOT, Settings, export_to_environment, load_settings
 
 
@@ -46,10 +47,12 @@ def demo(customers: int, seed: int) -> None:
     """Generate the sample (if the landing zone is empty), run the nightly job, print a summary."""
     settings = _prepare_environment()
     if not _has_deliveries(settings.landing_dir):
-        from orchestration.sample.generate import generate
+        from orchestration.generator import GeneratorConfig, generate
 
-        written = generate(settings.landing_dir, customers=customers, seed=seed)
-        click.echo(f"Generated sample deliveries in {settings.landing_dir}: {written}")
+        manifest = generate(settings.landing_dir, GeneratorConfig(customers=customers, seed=seed))
+        click.echo(f"Generated sample deliveries in {settings.landing_dir}: {manifest['files_written']} files "
+                   f"per source, {manifest['journeys']} funnel journeys, ground truth in "
+                   f"{settings.landing_dir / 'ground_truth'}")
     else:
         click.echo(f"Using the deliveries already in {settings.landing_dir}")
     prepare_dbt_manifest()
@@ -72,17 +75,27 @@ def demo(customers: int, seed: int) -> None:
     sys.exit(0 if result.success else 1)
 
 
-@main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Landing folder to write.")
-@click.option("--customers", default=300, show_default=True)
-@click.option("--seed", default=7, show_default=True)
-@click.option("--days", default=184, show_default=True, help="Length of the simulated window.")
-def generate(out_dir: Path, customers: int, seed: int, days: int) -> None:
-    """Write deterministic sample deliveries for all four sources."""
-    from orchestration.sample.generate import generate as write_sample
+main.add_command(generate_command)
 
-    written = write_sample(out_dir, customers=customers, seed=seed, days=days)
-    click.echo(f"Wrote {sum(written.values())} files to {out_dir}: {written}")
+
+@main.command()
+@click.option("--landing", "landing_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Landing folder to check (default: the configured landing zone).")
+def validate(landing_dir: Path | None) -> None:
+    """Check every delivered file against its contract, without loading; with ground truth, reconcile."""
+    from orchestration.generator.truth import TRUTH_DIR
+    from orchestration.validate import compare_with_truth, render, validate_landing
+
+    landing_dir = landing_dir or _prepare_environment().landing_dir
+    report = validate_landing(landing_dir)
+    click.echo(render(report))
+    if not (landing_dir / TRUTH_DIR / "manifest.json").exists():
+        sys.exit(0 if report.ok else 1)
+    problems = compare_with_truth(report, landing_dir)
+    if problems:
+        click.echo("\nDoes NOT match the ground truth:\n  " + "\n  ".join(problems))
+        sys.exit(1)
+    click.echo("\nMatches the ground truth: every injected defect caught, nothing else quarantined.")
 
 
 @main.command()

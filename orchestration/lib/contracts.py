@@ -120,6 +120,8 @@ class Field:
     required: bool = False
     header: str | None = None
     description: str = ""
+    example: str = ""
+    aliases: tuple[str, ...] = ()  # other headers the same export writes for this column
 
     @property
     def source_header(self) -> str:
@@ -138,6 +140,7 @@ class Derived:
 
 LINEAGE_COLUMNS: Sequence[tuple[str, pa.DataType, str]] = (
     ("_extra", pa.string(), "VARCHAR"),
+    ("_source_system", pa.string(), "VARCHAR"),
     ("_source_file", pa.string(), "VARCHAR"),
     ("_source_line", pa.int64(), "BIGINT"),
     ("_row_hash", pa.string(), "VARCHAR"),
@@ -175,6 +178,16 @@ class EntityContract:
     def create_table_sql(self) -> str:
         columns = ",\n  ".join(f'"{name}" {sql}' for name, _, sql in self.column_types())
         return f"CREATE OR REPLACE TABLE {self.table} (\n  {columns}\n)"
+
+    def header_of(self, field_name: str) -> str:
+        """The export header of a field, for mapping a vendor's columns onto this contract."""
+        for f in self.fields:
+            if f.name == field_name:
+                return f.source_header
+        raise KeyError(f"{self.source}/{self.entity} has no field {field_name!r}")
+
+    def header_aliases(self) -> dict[str, str]:
+        return {alias: f.source_header for f in self.fields for alias in f.aliases}
 
     def missing_required_headers(self, headers: Sequence[str]) -> list[str]:
         present = set(headers)

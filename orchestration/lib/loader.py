@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from .contracts import EntityContract, utc_now
 from .errors import MalformedFileError, RowError
-from .readers import ParsedFile
+from .readers import ParsedFile, renamed
 
 QUARANTINE_TABLE = "ingest.quarantine"
 QUARANTINE_DDL = f"""
@@ -44,10 +44,22 @@ _DELIVERY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @dataclass(frozen=True)
 class FileSpec:
-    """Which files of a delivery folder hold the entity, and how to read them."""
+    """Which files of a delivery folder hold the entity, how to read them, and who wrote them.
+
+    ``columns`` maps a vendor's export headers onto the contract's field names (see the CRM
+    column-mapping files); ``system`` names the exporting system in the ``_source_system``
+    lineage column (default: the source itself).
+    """
 
     pattern: str
     read: Callable[[Path], ParsedFile]
+    system: str | None = None
+    columns: Mapping[str, str] | None = None
+
+    def open(self, path: Path, contract: EntityContract) -> ParsedFile:
+        renames = contract.header_aliases()
+        renames.update({header: contract.header_of(name) for header, name in (self.columns or {}).items()})
+        return renamed(self.read(path), renames)
 
 
 @dataclass
@@ -107,11 +119,12 @@ def _row_hash(fields: dict) -> str:
 
 
 class _Batch:
-    """Rows and quarantine entries collected for one load."""
+    """Rows and quarantine entries collected for one load (rows are only counted when validating)."""
 
-    def __init__(self, contract: EntityContract, loaded_at: datetime) -> None:
+    def __init__(self, contract: EntityContract, loaded_at: datetime, keep_rows: bool = True) -> None:
         self.contract = contract
         self.loaded_at = loaded_at
+        self.keep_rows = keep_rows
         self.rows: list[dict] = []
         self.quarantine: list[dict] = []
 
@@ -131,7 +144,8 @@ class _Batch:
         )
 
 
-def _read_file(parsed: ParsedFile, rel: str, delivered: date, batch: _Batch, report: LoadReport) -> FileReport:
+def _read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch: _Batch,
+               report: LoadReport) -> FileReport:
     contract = batch.contract
     file_report = FileReport(rel, delivered.isoformat(), parsed.encoding)
     if parsed.headers is not None:
@@ -159,8 +173,12 @@ def _read_file(parsed: ParsedFile, rel: str, delivered: date, batch: _Batch, rep
         extra = {k: v for k, v in record.fields.items() if k not in known}
         if parsed.headers is None:
             report.unknown_columns.update(extra)
+        file_report.rows_loaded += 1
+        if not batch.keep_rows:
+            continue
         row.update(
             _extra=json.dumps(extra, ensure_ascii=False, default=str) if extra else None,
+            _source_system=system,
             _source_file=rel,
             _source_line=record.line,
             _row_hash=_row_hash(dict(record.fields)),
@@ -168,13 +186,17 @@ def _read_file(parsed: ParsedFile, rel: str, delivered: date, batch: _Batch, rep
             _loaded_at=batch.loaded_at,
         )
         batch.rows.append(row)
-        file_report.rows_loaded += 1
     return file_report
 
 
-def collect(contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpec]) -> tuple[_Batch, LoadReport]:
-    """Read every delivery of the entity; raise MalformedFileError for an unreadable file."""
-    batch = _Batch(contract, utc_now())
+def collect(contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpec],
+            keep_rows: bool = True) -> tuple[_Batch, LoadReport]:
+    """Read every delivery of the entity; raise MalformedFileError for an unreadable file.
+
+    With ``keep_rows=False`` valid rows are checked and counted but not kept: contract
+    validation of any volume in bounded memory.
+    """
+    batch = _Batch(contract, utc_now(), keep_rows)
     report = LoadReport(contract.table)
     source_dir = landing_dir / contract.source
     folders, report.ignored_folders = delivery_folders(source_dir)
@@ -190,7 +212,8 @@ def collect(contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpe
                     )
                     continue
                 seen[digest] = rel
-                report.files.append(_read_file(spec.read(path), rel, delivered, batch, report))
+                report.files.append(_read_file(spec.open(path, contract), rel, delivered,
+                                               spec.system or contract.source, batch, report))
     return batch, report
 
 

@@ -213,6 +213,33 @@ def _rfc2822_to_iso(value: str | None) -> str | None:
         return value  # left as delivered: the contract's timestamp check quarantines it
 
 
+def _mail_record(message: EmailMessage, data: bytes, number: int) -> SourceRecord:
+    """One parsed message as a record keyed by its header names."""
+
+    def addresses(header: str) -> list[str]:
+        return [addr for _, addr in getaddresses([str(v) for v in message.get_all(header, [])]) if addr]
+
+    try:
+        body, attachments = _body_and_attachments(message)
+        from_name, from_addr = (getaddresses([str(message.get("From", ""))]) or [("", "")])[0]
+        fields = {
+            "Message-ID": str(message.get("Message-ID", "")).strip(),
+            "Date": _rfc2822_to_iso(str(message.get("Date", "")) or None),
+            "From": from_addr,
+            "From-Name": from_name,
+            "To": addresses("To"),
+            "Cc": addresses("Cc"),
+            "Subject": str(message.get("Subject", "")),
+            "In-Reply-To": str(message.get("In-Reply-To", "")).strip(),
+            "References": str(message.get("References", "")).split(),
+            "Body": body,
+            "Attachments": attachments,
+        }
+    except Exception as exc:  # a broken MIME part must not stop the other messages
+        return SourceRecord(number, None, data[:2000].decode("latin-1"), RowError("invalid_mime", str(exc)))
+    return SourceRecord(number, fields, data[:2000].decode("utf-8", errors="replace"))
+
+
 def read_eml(path: Path) -> ParsedFile:
     """One RFC 5322 message; encoded-word headers are decoded by the stdlib email policy."""
     data = path.read_bytes()
@@ -221,33 +248,46 @@ def read_eml(path: Path) -> ParsedFile:
     message = BytesParser(policy=policy.default).parsebytes(data)
     if not message.keys():
         raise MalformedFileError(path, "no RFC 5322 headers found")
+    return ParsedFile(path, iter([_mail_record(message, data, 1)]), None, "rfc5322")
 
-    def addresses(header: str) -> list[str]:
-        return [addr for _, addr in getaddresses([str(v) for v in message.get_all(header, [])]) if addr]
+
+def read_mbox(path: Path) -> ParsedFile:
+    """An mbox mailbox; each message is a record numbered by its position in the file."""
+    import mailbox
+
+    with path.open("rb") as handle:
+        starts_with_separator = handle.read(5) == b"From "
+    if not starts_with_separator:
+        raise MalformedFileError(path, "not an mbox file: it does not start with a 'From ' separator line")
+    box = mailbox.mbox(path, create=False)
 
     def records() -> Iterator[SourceRecord]:
         try:
-            body, attachments = _body_and_attachments(message)
-            from_name, from_addr = (getaddresses([str(message.get("From", ""))]) or [("", "")])[0]
-            fields = {
-                "Message-ID": str(message.get("Message-ID", "")).strip(),
-                "Date": _rfc2822_to_iso(str(message.get("Date", "")) or None),
-                "From": from_addr,
-                "From-Name": from_name,
-                "To": addresses("To"),
-                "Cc": addresses("Cc"),
-                "Subject": str(message.get("Subject", "")),
-                "In-Reply-To": str(message.get("In-Reply-To", "")).strip(),
-                "References": str(message.get("References", "")).split(),
-                "Body": body,
-                "Attachments": attachments,
-            }
-        except Exception as exc:  # a broken MIME part must not stop the other messages
-            yield SourceRecord(1, None, data[:2000].decode("latin-1"), RowError("invalid_mime", str(exc)))
-            return
-        yield SourceRecord(1, fields, data[:2000].decode("utf-8", errors="replace"))
+            for number, key in enumerate(box.iterkeys(), start=1):
+                data = box.get_bytes(key)
+                message = BytesParser(policy=policy.default).parsebytes(data)
+                yield _mail_record(message, data, number)
+        finally:
+            box.close()
 
-    return ParsedFile(path, records(), None, "rfc5322")
+    return ParsedFile(path, records(), None, "mbox")
+
+
+def renamed(parsed: ParsedFile, renames: Mapping[str, str]) -> ParsedFile:
+    """The same file with its columns renamed (a vendor's headers → the contract's headers)."""
+    if not renames:
+        return parsed
+
+    def records() -> Iterator[SourceRecord]:
+        for record in parsed.records:
+            if record.fields is None:
+                yield record
+            else:
+                fields = {renames.get(k, k): v for k, v in record.fields.items()}
+                yield SourceRecord(record.line, fields, record.raw_text, record.error)
+
+    headers = None if parsed.headers is None else [renames.get(h, h) for h in parsed.headers]
+    return ParsedFile(parsed.path, records(), headers, parsed.encoding, parsed.notes)
 
 
 READERS = {
@@ -255,4 +295,5 @@ READERS = {
     ".xlsx": read_xlsx,
     ".jsonl": read_json_lines,
     ".eml": read_eml,
+    ".mbox": read_mbox,
 }

@@ -1,4 +1,5 @@
-"""Contracts of the Salesforce object exports (API field names, timestamps in UTC ISO 8601)."""
+"""Contracts of the CRM entities. Headers are Salesforce API field names (timestamps UTC ISO 8601);
+other CRM shapes map their own headers onto these fields (``systems/*.yaml``)."""
 
 from orchestration.lib import normalise
 from orchestration.lib.contracts import Derived, EntityContract, Field
@@ -42,6 +43,7 @@ OPPORTUNITIES = EntityContract(
         Field("opportunity_id", required=True, header="Id"),
         Field("account_id", header="AccountId"),
         Field("name", header="Name"),
+        Field("account_name", header="Account.Name", description="customer company, when the export has it"),
         Field("stage_name", required=True, header="StageName"),
         Field("amount", "money", header="Amount"),
         Field("probability", "integer", header="Probability"),
@@ -52,6 +54,7 @@ OPPORTUNITIES = EntityContract(
         Field("owner_id", header="OwnerId"),
         Field("created_at", "timestamp", required=True, header="CreatedDate"),
         Field("last_modified_at", "timestamp", header="LastModifiedDate"),
+        Field("loss_reason", header="Loss_Reason__c", description="why a lost deal was lost (custom field)"),
     ],
 )
 

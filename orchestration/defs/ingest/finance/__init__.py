@@ -1,14 +1,19 @@
-"""Finance (财务): VAT e-invoice exports and bank receipts, Chinese headers, CSV or xlsx."""
+"""Finance (财务): VAT e-invoices, bank receipts and marketing spend; Chinese headers, CSV or xlsx."""
 
 from orchestration.defs.ingest.factory import build_ingest_asset
 from orchestration.lib.loader import FileSpec
 from orchestration.lib.readers import read_csv, read_xlsx
 
-from .contracts import BANK_RECEIPTS, INVOICES
+from .contracts import BANK_RECEIPTS, INVOICES, MARKETING_SPEND
 
-ASSETS = [
-    build_ingest_asset(INVOICES, [FileSpec("invoices*.csv", read_csv), FileSpec("invoices*.xlsx", read_xlsx)]),
-    build_ingest_asset(
-        BANK_RECEIPTS, [FileSpec("bank_receipts*.csv", read_csv), FileSpec("bank_receipts*.xlsx", read_xlsx)]
-    ),
+
+def _csv_or_xlsx(stem: str) -> list[FileSpec]:
+    return [FileSpec(f"{stem}*.csv", read_csv), FileSpec(f"{stem}*.xlsx", read_xlsx)]
+
+
+ENTITIES = [
+    (INVOICES, _csv_or_xlsx("invoices")),
+    (BANK_RECEIPTS, _csv_or_xlsx("bank_receipts")),
+    (MARKETING_SPEND, _csv_or_xlsx("marketing_spend")),
 ]
+ASSETS = [build_ingest_asset(contract, specs) for contract, specs in ENTITIES]

@@ -9,7 +9,7 @@ INVOICES = EntityContract(
     description="VAT e-invoices (数电发票) exported from the e-invoice service platform.",
     fields=[
         Field("invoice_code", header="发票代码"),
-        Field("invoice_number", required=True, header="发票号码"),
+        Field("invoice_number", required=True, header="发票号码", aliases=("数电票号码",)),
         Field("issued_at", "timestamp", required=True, header="开票日期"),
         Field("seller_tax_id", header="销方识别号"),
         Field("seller_name", header="销方名称"),
@@ -52,5 +52,18 @@ BANK_RECEIPTS = EntityContract(
     derived=[
         Derived("counterparty_name_norm", "text", lambda r: normalise.company_name(r["counterparty_name"]),
                 "company-name matching key"),
+    ],
+)
+
+MARKETING_SPEND = EntityContract(
+    source="finance",
+    entity="marketing_spend",
+    description="Marketing spend by day and channel, for CAC and channel ROI.",
+    fields=[
+        Field("spend_date", "date", required=True, header="日期"),
+        Field("channel", required=True, header="渠道", description="channel as marketing names it (channel_map seed)"),
+        Field("spend", "money", required=True, header="花费", description="CNY"),
+        Field("impressions", "integer", header="展现"),
+        Field("clicks", "integer", header="点击"),
     ],
 )

@@ -8,10 +8,9 @@ from orchestration.lib.readers import read_json_lines, read_json_pages
 
 from .contracts import EXTERNAL_CONTACTS, MESSAGES
 
-ASSETS = [
-    build_ingest_asset(
-        EXTERNAL_CONTACTS,
-        [FileSpec("external_contacts*.json", partial(read_json_pages, list_key="external_contact_list"))],
-    ),
-    build_ingest_asset(MESSAGES, [FileSpec("chat_messages*.jsonl", read_json_lines)]),
+ENTITIES = [
+    (EXTERNAL_CONTACTS, [FileSpec(pattern, partial(read_json_pages, list_key="external_contact_list"))
+                         for pattern in ("external_contacts*.json", "external_contacts*.jsonl")]),
+    (MESSAGES, [FileSpec("chat_messages*.jsonl", read_json_lines)]),
 ]
+ASSETS = [build_ingest_asset(contract, specs) for contract, specs in ENTITIES]

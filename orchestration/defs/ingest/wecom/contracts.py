@@ -59,5 +59,8 @@ MESSAGES = EntityContract(
         Field("msgtype", description="text, image, file, voice, revoke …"),
         Field("text_content", header="text.content"),
         Field("revoked_msgid", header="revoke.pre_msgid", description="the message a recall revokes"),
+        Field("image_md5sum", header="image.md5sum", description="image messages: checksum of the archived file"),
+        Field("image_filesize", "integer", header="image.filesize", description="image messages: bytes"),
+        Field("image_sdkfileid", header="image.sdkfileid", description="image messages: id to fetch the media"),
     ],
 )

@@ -28,13 +28,6 @@ def _has_deliveries(landing_dir: Path) -> bool:
     return landing_dir.is_dir() and any(p.is_dir() for p in landing_dir.glob("*/*"))
 
 
-def prepare_dbt_manifest() -> None:
-    """Parse the dbt project so Dagster can load it outside `dagster dev`."""
-    from orchestration.defs.dbt.project import dbt_project
-
-    dbt_project.preparer.prepare(dbt_project)
-
-
 @click.group()
 def main() -> None:
     """Sales-funnel data platform."""
@@ -55,7 +48,6 @@ def demo(customers: int, seed: int) -> None:
                    f"{settings.landing_dir / 'ground_truth'}")
     else:
         click.echo(f"Using the deliveries already in {settings.landing_dir}")
-    prepare_dbt_manifest()
 
     import dagster as dg
 
@@ -99,11 +91,20 @@ def validate(landing_dir: Path | None) -> None:
 
 
 @main.command()
+def docs() -> None:
+    """Rewrite docs/sources.md from the contracts, the CRM mappings and a generated sample."""
+    from orchestration.docs_sources import DOC_PATH, render_sources_doc
+
+    DOC_PATH.parent.mkdir(exist_ok=True)
+    DOC_PATH.write_text(render_sources_doc(), encoding="utf-8")
+    click.echo(f"Wrote {DOC_PATH}")
+
+
+@main.command()
 @click.option("--port", default=3000, show_default=True)
 def ui(port: int) -> None:
     """Start the Dagster UI and daemon (schedules run) on the configured data."""
     _prepare_environment()
-    prepare_dbt_manifest()
     command = [str(Path(sys.executable).parent / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
                "-p", str(port)]
     sys.exit(subprocess.call(command, cwd=PROJECT_ROOT))

@@ -47,10 +47,9 @@ class Home:
             "DAGSTER_HOME": str(self.dagster_home),
         }
 
-    def delivery(self, source: str) -> Path:
-        """The single delivery folder of a source in the generated sample."""
-        (folder,) = sorted((self.landing / source).iterdir())
-        return folder
+    def files(self, source: str, pattern: str) -> list[Path]:
+        """Delivered files of a source matching ``pattern``, oldest delivery first."""
+        return sorted((self.landing / source).glob(f"*/{pattern}"))
 
 
 @dataclass(frozen=True)

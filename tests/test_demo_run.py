@@ -4,7 +4,8 @@ import duckdb
 import dagster as dg
 
 from orchestration.defs.publish.serving import current_version
-from orchestration.sample.generate import DEFECTS
+from orchestration.defs.ingest import ENTITIES
+from orchestration.generator import read_manifest, read_truth
 
 
 def test_demo_publishes_conversion_mart_and_customer_view(demo):
@@ -29,30 +30,45 @@ def test_demo_prints_layers_checks_and_where_marts_are(demo):
     assert "read_only=True" in out
 
 
-def test_every_planted_defect_is_quarantined_with_file_line_and_reason(demo):
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")  # finance and Chinese CRM exports are GBK
+
+
+def test_quarantine_holds_exactly_the_injected_defects_with_file_line_and_reason(demo):
     with duckdb.connect(str(demo.home.warehouse), read_only=True) as conn:
         rows = conn.execute(
             "SELECT source, entity, source_file, source_line, reason, raw_text FROM ingest.quarantine"
         ).fetchall()
-    by_entity: dict[tuple[str, str], int] = {}
     for source, entity, source_file, source_line, reason, raw_text in rows:
-        by_entity[(source, entity)] = by_entity.get((source, entity), 0) + 1
         assert source_file.startswith(f"{source}/") and source_line >= 1 and reason and raw_text
         # The line number points at the quarantined text in the delivered file.
         if source_file.endswith((".csv", ".jsonl")):
-            data = (demo.home.landing / source_file).read_bytes()
-            text = data.decode("gb18030") if "finance" in source_file else data.decode("utf-8-sig")
-            assert text.splitlines()[source_line - 1] == raw_text
-    assert by_entity == DEFECTS
+            lines = _decoded((demo.home.landing / source_file).read_bytes()).splitlines()
+            assert lines[source_line - 1] == raw_text
+    injected = {(d["source"], d["entity"], d["file"], int(d["line"]), d["expected"].removeprefix("quarantine:"))
+                for d in read_truth(demo.home.landing, "defects") if d["expected"].startswith("quarantine:")}
+    assert injected, "the sample must carry defects to quarantine"
+    assert {row[:5] for row in rows} == injected
+    assert len(rows) == sum(q["rows"] for q in read_manifest(demo.home.landing)["expected_quarantine"])
+
+
+def test_redelivered_files_are_skipped_not_loaded_twice(demo):
+    copies = {d["copy"] for d in read_manifest(demo.home.landing)["expected_duplicate_files"]}
+    assert copies
+    with duckdb.connect(str(demo.home.warehouse), read_only=True) as conn:
+        loaded_files = set()
+        for contract, _ in ENTITIES:
+            loaded_files |= {r[0] for r in conn.execute(f"SELECT DISTINCT _source_file FROM {contract.table}").fetchall()}
+    assert not copies & loaded_files
 
 
 def test_ingest_metadata_reconciles_read_loaded_quarantined(demo):
     instance = dg.DagsterInstance.from_config(str(demo.home.dagster_home))
-    keys = [
-        ["raw_crm", "leads"], ["raw_crm", "opportunities"], ["raw_crm", "opportunity_history"],
-        ["raw_crm", "tasks"], ["raw_wecom", "external_contacts"], ["raw_wecom", "messages"],
-        ["raw_email", "messages"], ["raw_finance", "invoices"], ["raw_finance", "bank_receipts"],
-    ]
+    keys = [[contract.schema, contract.entity] for contract, _ in ENTITIES]
+    assert len(keys) == 10
     with duckdb.connect(str(demo.home.warehouse), read_only=True) as conn:
         for key in keys:
             event = instance.get_latest_materialization_event(dg.AssetKey(key))

@@ -40,13 +40,13 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     published_digest = _digest(copied_home.serving)
     published_rows = _published_rows(copied_home.serving)
     # A corrected delivery brings a stage change with a vendor stage the stage map does not know.
-    history_file = copied_home.delivery("crm") / "OpportunityHistory.csv"
+    history_file = copied_home.files("crm", "OpportunityHistory_*.csv")[0]
     header, first = history_file.read_text(encoding="utf-8").splitlines()[:2]
     fields = first.split(",")
     fields[0], fields[2], fields[6] = "0085g00000UNKNOWN1", "Verbal Commit", "2025-12-30T01:00:00.000+0000"
-    new_delivery = copied_home.landing / "crm" / "2026-01-02"
+    new_delivery = copied_home.landing / "crm" / "2026-01-05"
     new_delivery.mkdir()
-    (new_delivery / "OpportunityHistory.csv").write_text(f"{header}\n{','.join(fields)}\n", encoding="utf-8")
+    (new_delivery / "OpportunityHistory_20260104.csv").write_text(f"{header}\n{','.join(fields)}\n", encoding="utf-8")
 
     instance = dg.DagsterInstance.ephemeral()
     result = run_nightly_job(instance)

@@ -22,6 +22,7 @@ select
     leads.converted_opportunity_id as opportunity_id,
     leads.created_at,
     leads.lead_source as source_channel,
+    leads.crm_system,
     leads.owner_id
 from leads
 union all
@@ -32,6 +33,7 @@ select
     opportunities.opportunity_id,
     opportunities.created_at,
     opportunities.lead_source,
+    opportunities.crm_system,
     opportunities.owner_id
 from opportunities
 left join converted on converted.opportunity_id = opportunities.opportunity_id

@@ -10,7 +10,6 @@ events as (
 
 channel_map as (
     select * from {{ ref('channel_map') }}
-    where source_system = 'salesforce'
 ),
 
 furthest as (
@@ -51,7 +50,9 @@ select
 from journeys
 left join furthest on furthest.journey_id = journeys.journey_id
 left join latest on latest.journey_id = journeys.journey_id
-left join channel_map on channel_map.source_value = journeys.source_channel
+left join channel_map
+    on channel_map.source_system = journeys.crm_system
+    and channel_map.source_value = journeys.source_channel
 left join components as lead_customer on lead_customer.record_id = 'crm:lead:' || journeys.lead_id
 left join components as opportunity_customer
     on opportunity_customer.record_id = 'crm:opportunity:' || journeys.opportunity_id

@@ -10,7 +10,7 @@ history as (
 
 stage_map as (
     select * from {{ ref('stage_map') }}
-    where source_system = 'salesforce_opportunity'
+    where record_type = 'opportunity'
 ),
 
 stages as (
@@ -39,7 +39,9 @@ events as (
         history.changed_by
     from history
     inner join journeys on journeys.opportunity_id = history.opportunity_id
-    left join stage_map on stage_map.source_stage = history.stage_name
+    left join stage_map
+        on stage_map.source_system = history.crm_system
+        and stage_map.source_stage = history.stage_name
 )
 
 select

@@ -18,6 +18,7 @@ select
     converted_account_id,
     converted_opportunity_id,
     coalesce(is_converted, false) as is_converted,
+    _source_system as crm_system,
     _source_file as source_file,
     _source_line as source_line
 from versions

@@ -16,6 +16,7 @@ select
     owner_id,
     created_at,
     last_modified_at,
+    _source_system as crm_system,
     _source_file as source_file,
     _source_line as source_line
 from versions

@@ -11,6 +11,7 @@ select
     close_date,
     created_at as changed_at,
     created_by_id as changed_by,
+    _source_system as crm_system,
     _source_file as source_file,
     _source_line as source_line
 from versions

@@ -12,6 +12,7 @@ select
     status as task_status,
     created_at,
     owner_id,
+    _source_system as crm_system,
     _source_file as source_file,
     _source_line as source_line
 from versions

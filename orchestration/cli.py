@@ -73,13 +73,14 @@ main.add_command(generate_command)
 @main.command()
 @click.option("--landing", "landing_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Landing folder to check (default: the configured landing zone).")
-def validate(landing_dir: Path | None) -> None:
+@click.option("--workers", default=os.cpu_count() or 1, show_default=True, help="Entities checked in parallel.")
+def validate(landing_dir: Path | None, workers: int) -> None:
     """Check every delivered file against its contract, without loading; with ground truth, reconcile."""
     from orchestration.generator.truth import TRUTH_DIR
     from orchestration.validate import compare_with_truth, render, validate_landing
 
     landing_dir = landing_dir or _prepare_environment().landing_dir
-    report = validate_landing(landing_dir)
+    report = validate_landing(landing_dir, workers)
     click.echo(render(report))
     if not (landing_dir / TRUTH_DIR / "manifest.json").exists():
         sys.exit(0 if report.ok else 1)

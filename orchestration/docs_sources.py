@@ -139,7 +139,9 @@ def _entity_section(contract: EntityContract, specs: list, examples: dict[tuple[
         for _, columns in vendor_systems:
             mapped = [h for h, name in columns.items() if name == f.name]
             vendor_cells += (f"`{mapped[0]}`" if mapped else "—") + " | "
-        example = next((examples[(s, f.name)] for s, _ in systems if (s, f.name) in examples), "")
+        # Prefer an example in the contract's own headers (a system without a column mapping).
+        ordered = sorted(systems, key=lambda system: bool(system[1]))
+        example = next((examples[(s, f.name)] for s, _ in ordered if (s, f.name) in examples), "")
         lines.append(f"| `{f.name}` | {f.type} | {'yes' if f.required else ''} | {names} | {vendor_cells}"
                      f"{f.description} | {f'`{example}`' if example else ''} |")
     if contract.derived:

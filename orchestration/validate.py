@@ -9,10 +9,11 @@ but not the rows, so any volume validates in bounded memory.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.generator.truth import TRUTH_DIR, read_manifest, read_truth
+from orchestration.generator.truth import TRUTH_DIR, iter_truth, read_manifest
 from orchestration.lib.errors import MalformedFileError
 from orchestration.lib.loader import collect
 
@@ -41,26 +42,38 @@ class ValidationReport:
         return not self.unclaimed_files and all(e.malformed is None for e in self.entities)
 
 
-def validate_landing(landing: Path) -> ValidationReport:
+def _validate_entity(landing: Path, index: int) -> tuple[EntityResult, set[str]]:
+    """Validate the index-th ingest entity; returns its result and the files it claimed."""
     from orchestration.defs.ingest import ENTITIES
 
-    results, claimed = [], set()
-    for contract, specs in ENTITIES:
-        result = EntityResult(contract.source, contract.entity)
-        try:
-            batch, report = collect(contract, landing, specs, keep_rows=False)
-        except MalformedFileError as exc:
-            result.malformed = str(exc)
-            results.append(result)
-            continue
-        result.files = len(report.files)
-        result.rows_read, result.rows_valid = report.rows_read, report.rows_loaded
-        result.quarantined = Counter(report.quarantined_by_reason)
-        result.quarantine_entries = {(q["source_file"], q["source_line"], q["reason"]) for q in batch.quarantine}
-        result.duplicate_files = {(f.duplicate_of, f.file) for f in report.files if f.duplicate_of}
-        result.unknown_columns = set(report.unknown_columns)
-        claimed.update(f.file for f in report.files)
-        results.append(result)
+    contract, specs = ENTITIES[index]
+    result = EntityResult(contract.source, contract.entity)
+    try:
+        batch, report = collect(contract, landing, specs, keep_rows=False)
+    except MalformedFileError as exc:
+        result.malformed = str(exc)
+        return result, set()
+    result.files = len(report.files)
+    result.rows_read, result.rows_valid = report.rows_read, report.rows_loaded
+    result.quarantined = Counter(report.quarantined_by_reason)
+    result.quarantine_entries = {(q["source_file"], q["source_line"], q["reason"]) for q in batch.quarantine}
+    result.duplicate_files = {(f.duplicate_of, f.file) for f in report.files if f.duplicate_of}
+    result.unknown_columns = set(report.unknown_columns)
+    return result, {f.file for f in report.files}
+
+
+def validate_landing(landing: Path, workers: int = 1) -> ValidationReport:
+    """Validate every entity; ``workers`` > 1 checks entities in parallel processes."""
+    from orchestration.defs.ingest import ENTITIES
+
+    indexes = range(len(ENTITIES))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(_validate_entity, [landing] * len(ENTITIES), indexes))
+    else:
+        outcomes = [_validate_entity(landing, i) for i in indexes]
+    results = [result for result, _ in outcomes]
+    claimed = set().union(*(files for _, files in outcomes))
     every_file = {p.relative_to(landing).as_posix() for p in landing.rglob("*")
                   if p.is_file() and p.relative_to(landing).parts[0] != TRUTH_DIR}
     return ValidationReport(results, sorted(every_file - claimed))
@@ -77,7 +90,7 @@ def compare_with_truth(report: ValidationReport, landing: Path) -> list[str]:
             problems.append(f"quarantined {'/'.join(key)}: expected {expected_counts.get(key, 0)}, "
                             f"got {actual_counts.get(key, 0)}")
     expected_entries = {(d["file"], int(d["line"]), d["expected"].split(":", 1)[1])
-                        for d in read_truth(landing, "defects") if d["expected"].startswith("quarantine:")}
+                        for d in iter_truth(landing, "defects") if d["expected"].startswith("quarantine:")}
     actual_entries = set().union(*(e.quarantine_entries for e in report.entities))
     for file, line, reason in sorted(expected_entries - actual_entries)[:20]:
         problems.append(f"not quarantined: {file} line {line} ({reason})")

@@ -178,3 +178,9 @@ def test_manifest_records_the_settings_of_the_run(tmp_path):
     generate(tmp_path, SMALL)
     settings = read_manifest(tmp_path)["settings"]
     assert (settings["customers"], settings["days"], settings["seed"], settings["crm"]) == (200, 120, 11, "salesforce")
+
+
+def test_docs_sources_is_generated_from_the_contracts():
+    from orchestration.docs_sources import DOC_PATH, render_sources_doc
+
+    assert DOC_PATH.read_text(encoding="utf-8") == render_sources_doc(), "docs/sources.md is stale: run `funnel docs`"

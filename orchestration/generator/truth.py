@@ -20,6 +20,7 @@ import gzip
 import io
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,10 +103,15 @@ class GroundTruth:
         return manifest
 
 
-def read_truth(out_dir: Path, name: str) -> list[dict[str, str]]:
-    """Rows of one truth file (``source_records``, ``journeys`` or ``defects``), for tests and scoring."""
+def iter_truth(out_dir: Path, name: str) -> Iterator[dict[str, str]]:
+    """Stream the rows of one truth file (``source_records``, ``journeys`` or ``defects``)."""
     with gzip.open(out_dir / TRUTH_DIR / f"{name}.csv.gz", "rt", encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        yield from csv.DictReader(handle)
+
+
+def read_truth(out_dir: Path, name: str) -> list[dict[str, str]]:
+    """All rows of one truth file, for tests and scoring of small datasets."""
+    return list(iter_truth(out_dir, name))
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any]:

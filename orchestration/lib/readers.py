@@ -17,7 +17,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.header import decode_header
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
@@ -174,7 +175,29 @@ _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
-def _decode_part(part: EmailMessage) -> str:
+def _header_text(value: Any) -> str:
+    """A header with its encoded words (``=?GB2312?B?…?=``, ``=?gbk?Q?…?=``) decoded.
+
+    Decoded here rather than by the stdlib's header registry: the same result for these headers
+    at a fraction of the cost, and GBK text labelled gb2312 still decodes (see _CHARSET_ALIASES).
+    """
+    if value is None:
+        return ""
+    parts = []
+    for chunk, charset in decode_header(str(value)):
+        if isinstance(chunk, str):
+            parts.append(chunk)
+            continue
+        codec = (charset or "ascii").lower()
+        codec = _CHARSET_ALIASES.get(codec, codec)
+        try:
+            parts.append(chunk.decode(codec))
+        except (LookupError, UnicodeDecodeError):
+            parts.append(chunk.decode("utf-8", errors="replace"))
+    return "".join(parts)
+
+
+def _decode_part(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
     charset = (part.get_content_charset() or "utf-8").lower()
     charset = _CHARSET_ALIASES.get(charset, charset)
@@ -184,7 +207,7 @@ def _decode_part(part: EmailMessage) -> str:
         return decode_bytes(payload, "<mail part>")[0]
 
 
-def _body_and_attachments(message: EmailMessage) -> tuple[str, list[dict[str, Any]]]:
+def _body_and_attachments(message: Message) -> tuple[str, list[dict[str, Any]]]:
     plain: list[str] = []
     html: list[str] = []
     attachments: list[dict[str, Any]] = []
@@ -194,7 +217,7 @@ def _body_and_attachments(message: EmailMessage) -> tuple[str, list[dict[str, An
         if part.get_content_disposition() == "attachment" or part.get_filename():
             payload = part.get_payload(decode=True) or b""
             attachments.append(
-                {"name": part.get_filename(), "type": part.get_content_type(), "size": len(payload)}
+                {"name": _header_text(part.get_filename()), "type": part.get_content_type(), "size": len(payload)}
             )
         elif part.get_content_type() == "text/plain":
             plain.append(_decode_part(part))
@@ -213,15 +236,15 @@ def _rfc2822_to_iso(value: str | None) -> str | None:
         return value  # left as delivered: the contract's timestamp check quarantines it
 
 
-def _mail_record(message: EmailMessage, data: bytes, number: int) -> SourceRecord:
+def _mail_record(message: Message, data: bytes, number: int) -> SourceRecord:
     """One parsed message as a record keyed by its header names."""
 
     def addresses(header: str) -> list[str]:
-        return [addr for _, addr in getaddresses([str(v) for v in message.get_all(header, [])]) if addr]
+        return [addr for _, addr in getaddresses([_header_text(v) for v in message.get_all(header, [])]) if addr]
 
     try:
         body, attachments = _body_and_attachments(message)
-        from_name, from_addr = (getaddresses([str(message.get("From", ""))]) or [("", "")])[0]
+        from_name, from_addr = (getaddresses([_header_text(message.get("From"))]) or [("", "")])[0]
         fields = {
             "Message-ID": str(message.get("Message-ID", "")).strip(),
             "Date": _rfc2822_to_iso(str(message.get("Date", "")) or None),
@@ -229,7 +252,7 @@ def _mail_record(message: EmailMessage, data: bytes, number: int) -> SourceRecor
             "From-Name": from_name,
             "To": addresses("To"),
             "Cc": addresses("Cc"),
-            "Subject": str(message.get("Subject", "")),
+            "Subject": _header_text(message.get("Subject")),
             "In-Reply-To": str(message.get("In-Reply-To", "")).strip(),
             "References": str(message.get("References", "")).split(),
             "Body": body,
@@ -241,11 +264,11 @@ def _mail_record(message: EmailMessage, data: bytes, number: int) -> SourceRecor
 
 
 def read_eml(path: Path) -> ParsedFile:
-    """One RFC 5322 message; encoded-word headers are decoded by the stdlib email policy."""
+    """One RFC 5322 message (headers with encoded words, MIME parts in any charset)."""
     data = path.read_bytes()
     if not data.strip():
         raise MalformedFileError(path, "empty message file")
-    message = BytesParser(policy=policy.default).parsebytes(data)
+    message = BytesParser(policy=policy.compat32).parsebytes(data)
     if not message.keys():
         raise MalformedFileError(path, "no RFC 5322 headers found")
     return ParsedFile(path, iter([_mail_record(message, data, 1)]), None, "rfc5322")
@@ -265,7 +288,7 @@ def read_mbox(path: Path) -> ParsedFile:
         try:
             for number, key in enumerate(box.iterkeys(), start=1):
                 data = box.get_bytes(key)
-                message = BytesParser(policy=policy.default).parsebytes(data)
+                message = BytesParser(policy=policy.compat32).parsebytes(data)
                 yield _mail_record(message, data, number)
         finally:
             box.close()

@@ -74,7 +74,15 @@ def test_ingest_metadata_reconciles_read_loaded_quarantined(demo):
             event = instance.get_latest_materialization_event(dg.AssetKey(key))
             assert event is not None, key
             meta = event.asset_materialization.metadata
-            read, loaded, quarantined = (meta[k].value for k in ("rows_read", "rows_loaded", "rows_quarantined"))
-            assert read == loaded + quarantined, key
+            read, loaded, quarantined, skipped = (
+                meta[k].value for k in ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped"))
+            assert read == loaded + quarantined + skipped, key
             table_rows = conn.execute(f"SELECT count(*) FROM {key[0]}.{key[1]}").fetchone()[0]
             assert table_rows == loaded, key
+        # The same reconciliation holds per file in the file registry, and skipped rows are exactly
+        # those of the files delivered twice.
+        unbalanced = conn.execute("SELECT file FROM ingest.files "
+                                  "WHERE rows_read != rows_loaded + rows_quarantined + rows_skipped").fetchall()
+        assert unbalanced == []
+        duplicates = {r[0] for r in conn.execute("SELECT file FROM ingest.files WHERE status = 'duplicate'").fetchall()}
+    assert duplicates == {d["copy"] for d in read_manifest(demo.home.landing)["expected_duplicate_files"]}

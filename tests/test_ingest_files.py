@@ -9,11 +9,11 @@ import pytest
 from orchestration.defs.ingest.crm import ASSETS as CRM_ASSETS
 from orchestration.defs.ingest.crm.contracts import LEADS
 from orchestration.defs.ingest.finance.contracts import INVOICES
-from orchestration.defs.resources import LandingZone
+from orchestration.defs.resources import LandingZone, WarehouseResource
 from orchestration.lib.errors import MalformedFileError
-from orchestration.lib.loader import FileSpec, load_entity
+from orchestration.lib.loader import FileSpec
+from orchestration.lib.partition_load import load_entity
 from orchestration.lib.readers import read_csv
-from dagster_duckdb import DuckDBResource
 
 LEAD_HEADER = ("Id,FirstName,LastName,Company,Email,Phone,MobilePhone,LeadSource,Status,Rating,OwnerId,"
                "CreatedDate,ConvertedDate,ConvertedAccountId,ConvertedContactId,ConvertedOpportunityId,IsConverted")
@@ -97,7 +97,7 @@ def test_unreadable_file_fails_only_its_asset_and_names_the_file(tmp_path):
     leads_asset, tasks_asset = CRM_ASSETS[0], CRM_ASSETS[3]
     result = dg.materialize(
         [leads_asset, tasks_asset],
-        resources={"warehouse": DuckDBResource(database=str(db)), "landing": LandingZone(path=str(landing))},
+        resources={"warehouse": WarehouseResource(database=str(db)), "landing": LandingZone(path=str(landing))},
         raise_on_error=False,
     )
     assert not result.success

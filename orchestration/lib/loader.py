@@ -1,10 +1,8 @@
-"""Load one source entity from its landing folders into the warehouse, losing nothing.
+"""Read delivered files through their contracts: typed rows, quarantine entries, per-file counts.
 
-Every record read ends in exactly one place: the raw table (typed, with lineage), the
-quarantine table (with file, line, reason and raw text), or the duplicate-file count (the same
-file content delivered again). The write is one transaction that replaces the entity's rows
-and its quarantine rows together, so a failed or interrupted load leaves the previous state and
-re-running the same deliveries yields the same rows.
+``read_file`` turns one file into rows and quarantine entries; ``collect`` reads every delivery
+of an entity in memory-bounded mode for validation. Writing to the warehouse, one delivery at a
+time, is ``partition_load``.
 """
 
 from __future__ import annotations
@@ -17,9 +15,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-
-import duckdb
-import pyarrow as pa
 
 from .contracts import EntityContract, utc_now
 from .errors import MalformedFileError, RowError
@@ -64,6 +59,8 @@ class FileSpec:
 
 @dataclass
 class FileReport:
+    """What became of one delivered file: rows read = loaded + quarantined + skipped."""
+
     file: str
     delivery_date: str
     encoding: str | None
@@ -71,6 +68,9 @@ class FileReport:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     duplicate_of: str | None = None
+    status: str = "loaded"  # loaded | duplicate | superseded
+    rows_skipped: int = 0  # rows of a duplicate or superseded file, not loaded
+    replaced_by: str | None = None
 
 
 @dataclass
@@ -92,6 +92,10 @@ class LoadReport:
     @property
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(f.rows_skipped for f in self.files)
 
     @property
     def duplicate_files(self) -> int:
@@ -118,7 +122,7 @@ def _row_hash(fields: dict) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
-class _Batch:
+class RowBatch:
     """Rows and quarantine entries collected for one load (rows are only counted when validating)."""
 
     def __init__(self, contract: EntityContract, loaded_at: datetime, keep_rows: bool = True) -> None:
@@ -144,7 +148,7 @@ class _Batch:
         )
 
 
-def _read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch: _Batch,
+def read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch: RowBatch,
                report: LoadReport) -> FileReport:
     contract = batch.contract
     file_report = FileReport(rel, delivered.isoformat(), parsed.encoding)
@@ -190,13 +194,13 @@ def _read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch
 
 
 def collect(contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpec],
-            keep_rows: bool = True) -> tuple[_Batch, LoadReport]:
+            keep_rows: bool = True) -> tuple[RowBatch, LoadReport]:
     """Read every delivery of the entity; raise MalformedFileError for an unreadable file.
 
     With ``keep_rows=False`` valid rows are checked and counted but not kept: contract
     validation of any volume in bounded memory.
     """
-    batch = _Batch(contract, utc_now(), keep_rows)
+    batch = RowBatch(contract, utc_now(), keep_rows)
     report = LoadReport(contract.table)
     source_dir = landing_dir / contract.source
     folders, report.ignored_folders = delivery_folders(source_dir)
@@ -212,60 +216,6 @@ def collect(contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpe
                     )
                     continue
                 seen[digest] = rel
-                report.files.append(_read_file(spec.open(path, contract), rel, delivered,
+                report.files.append(read_file(spec.open(path, contract), rel, delivered,
                                                spec.system or contract.source, batch, report))
     return batch, report
-
-
-def write(conn: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
-    """Replace the entity's rows and quarantine entries in one transaction."""
-    contract = batch.contract
-    rows = pa.Table.from_pylist(batch.rows, schema=contract.arrow_schema())
-    quarantine = pa.Table.from_pylist(
-        batch.quarantine,
-        schema=pa.schema(
-            [
-                ("source", pa.string()),
-                ("entity", pa.string()),
-                ("source_file", pa.string()),
-                ("source_line", pa.int64()),
-                ("reason", pa.string()),
-                ("message", pa.string()),
-                ("raw_text", pa.string()),
-                ("delivery_date", pa.date32()),
-                ("loaded_at", pa.timestamp("us", tz="UTC")),
-            ]
-        ),
-    )
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {contract.schema}")
-        conn.execute("CREATE SCHEMA IF NOT EXISTS ingest")
-        conn.execute(contract.create_table_sql())
-        conn.execute(QUARANTINE_DDL)
-        conn.register("_incoming_rows", rows)
-        conn.execute(f"INSERT INTO {contract.table} BY NAME SELECT * FROM _incoming_rows")
-        conn.execute(
-            f"DELETE FROM {QUARANTINE_TABLE} WHERE source = ? AND entity = ?",
-            [contract.source, contract.entity],
-        )
-        conn.register("_incoming_quarantine", quarantine)
-        conn.execute(f"INSERT INTO {QUARANTINE_TABLE} BY NAME SELECT * FROM _incoming_quarantine")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    finally:
-        for view in ("_incoming_rows", "_incoming_quarantine"):
-            try:
-                conn.unregister(view)
-            except duckdb.Error:
-                pass
-
-
-def load_entity(
-    conn: duckdb.DuckDBPyConnection, contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpec]
-) -> LoadReport:
-    batch, report = collect(contract, landing_dir, list(specs))
-    write(conn, batch)
-    return report

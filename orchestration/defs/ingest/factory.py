@@ -4,12 +4,12 @@
 from collections.abc import Sequence
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.resources import LandingZone
+from orchestration.defs.resources import LandingZone, WarehouseResource
 from orchestration.lib.contracts import TYPES, EntityContract
 from orchestration.lib.errors import MalformedFileError
-from orchestration.lib.loader import FileSpec, LoadReport, load_entity
+from orchestration.lib.loader import FileSpec, LoadReport
+from orchestration.lib.partition_load import load_entity
 
 # DuckDB allows one writing process per file: every warehouse writer shares this pool.
 WAREHOUSE_POOL = "warehouse"
@@ -27,8 +27,8 @@ def _column_schema(contract: EntityContract) -> dg.TableSchema:
 
 def _report_metadata(report: LoadReport) -> dict[str, dg.MetadataValue | int | str]:
     files = "\n".join(
-        f"| {f.file} | {f.delivery_date} | {f.encoding or ''} | {f.rows_read} | {f.rows_loaded} "
-        f"| {f.rows_quarantined} | {f.duplicate_of or ''} |"
+        f"| {f.file} | {f.delivery_date} | {f.status} | {f.encoding or ''} | {f.rows_read} | {f.rows_loaded} "
+        f"| {f.rows_quarantined} | {f.rows_skipped} | {f.replaced_by or ''} |"
         for f in report.files
     )
     return {
@@ -36,13 +36,15 @@ def _report_metadata(report: LoadReport) -> dict[str, dg.MetadataValue | int | s
         "rows_read": report.rows_read,
         "rows_loaded": report.rows_loaded,
         "rows_quarantined": report.rows_quarantined,
+        "rows_skipped": report.rows_skipped,
         "quarantined_by_reason": dg.MetadataValue.json(dict(report.quarantined_by_reason)),
         "duplicate_files_skipped": report.duplicate_files,
+        "superseded_files": sum(1 for f in report.files if f.status == "superseded"),
         "unknown_columns": dg.MetadataValue.json(sorted(report.unknown_columns)),
         "ignored_folders": dg.MetadataValue.json(report.ignored_folders),
         "files": dg.MetadataValue.md(
-            "| file | delivery | encoding | read | loaded | quarantined | duplicate of |\n"
-            "|---|---|---|---|---|---|---|\n" + files
+            "| file | delivery | status | encoding | read | loaded | quarantined | skipped | replaced by |\n"
+            "|---|---|---|---|---|---|---|---|---|\n" + files
         ),
     }
 
@@ -62,10 +64,10 @@ def build_ingest_asset(contract: EntityContract, files: Sequence[FileSpec]) -> d
         },
         pool=WAREHOUSE_POOL,
     )
-    def _ingest(context: dg.AssetExecutionContext, warehouse: DuckDBResource, landing: LandingZone) -> dg.MaterializeResult:
+    def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZone) -> dg.MaterializeResult:
         try:
             with warehouse.get_connection() as conn:
-                report = load_entity(conn, contract, landing.root, files)
+                report = load_entity(conn, contract, landing.root, list(files))
         except MalformedFileError as exc:
             raise dg.Failure(
                 description=f"{contract.source}/{contract.entity}: {exc}",

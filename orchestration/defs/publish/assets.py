@@ -5,13 +5,12 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
-from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt.assets import funnel_dbt_models
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.ingest.factory import WAREHOUSE_POOL
 from orchestration.defs.quality.checks import GX_CHECKS
-from orchestration.defs.resources import ServingStore
+from orchestration.defs.resources import ServingStore, WarehouseResource
 
 from .gate import audit_problems
 from .serving import publish_tables
@@ -49,7 +48,7 @@ GATE_CHECKS = [*funnel_dbt_models.check_keys, *(key for check in GX_CHECKS for k
     ),
 )
 def published_marts(
-    context: dg.AssetExecutionContext, warehouse: DuckDBResource, serving: ServingStore
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, serving: ServingStore
 ) -> dg.MaterializeResult:
     checks_by_asset = {key: [check for check in GATE_CHECKS if check.asset_key == key] for key in PUBLISHED_KEYS}
     problems = audit_problems(context.instance, checks_by_asset)

@@ -1,7 +1,8 @@
 """Each GX suite as a blocking asset check on its warehouse table."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.resources import WarehouseResource
 
 from .suites import SuiteFile, build_suite, load_suite_files
 
@@ -52,7 +53,7 @@ def build_gx_check(suite_file: SuiteFile) -> dg.AssetChecksDefinition:
         blocking=True,
         description=f"Great Expectations suite expectations/{suite_file.path.name} on {suite_file.warehouse_table}.",
     )
-    def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as conn:
             frame = conn.execute(f"SELECT * FROM {suite_file.warehouse_table}").df()
         result = validate_dataframe(suite_file, frame)

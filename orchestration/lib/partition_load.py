@@ -1,0 +1,204 @@
+"""Load one delivery (a partition: one dated folder of one source) of one entity, idempotently.
+
+Every record read ends in exactly one place: the raw table (typed, with lineage), the quarantine
+table (file, line, reason, raw text), or the skipped count of a file that is not loaded. Which
+files are loaded is decided with the file registry ``ingest.files``, so that the end state does
+not depend on the order in which partitions are (re)loaded:
+
+* the same bytes delivered in several partitions are loaded once, from the earliest delivery;
+  the later copies are ``duplicate`` (their rows counted as skipped);
+* the same file name delivered again with other bytes is a correction: the latest delivery is
+  loaded and the earlier version is ``superseded`` (its rows and quarantine entries removed);
+* re-loading a partition first forgets what that partition loaded before, then loads it again.
+
+All of it for one partition happens in one transaction: a failure or a killed process leaves the
+previous state, never half a partition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from .contracts import EntityContract, utc_now
+from .loader import (QUARANTINE_DDL, QUARANTINE_TABLE, FileReport, FileSpec, LoadReport, RowBatch, delivery_folders,
+                     read_file)
+
+REGISTRY_TABLE = "ingest.files"
+REGISTRY_DDL = f"""
+CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} (
+  source VARCHAR NOT NULL,
+  entity VARCHAR NOT NULL,
+  delivery_date DATE NOT NULL,
+  file VARCHAR NOT NULL,
+  file_name VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  status VARCHAR NOT NULL,          -- loaded | duplicate | superseded
+  replaced_by VARCHAR,              -- for duplicate / superseded: the file that is loaded instead
+  encoding VARCHAR,
+  rows_read BIGINT NOT NULL,
+  rows_loaded BIGINT NOT NULL,
+  rows_quarantined BIGINT NOT NULL,
+  rows_skipped BIGINT NOT NULL,
+  loaded_at TIMESTAMPTZ NOT NULL
+)
+"""
+QUARANTINE_SCHEMA = pa.schema([
+    ("source", pa.string()), ("entity", pa.string()), ("source_file", pa.string()), ("source_line", pa.int64()),
+    ("reason", pa.string()), ("message", pa.string()), ("raw_text", pa.string()), ("delivery_date", pa.date32()),
+    ("loaded_at", pa.timestamp("us", tz="UTC")),
+])
+
+
+@dataclass(frozen=True)
+class _Delivered:
+    path: Path
+    rel: str
+    spec: FileSpec
+    sha256: str
+
+
+def _files_of(folder: Path, landing_dir: Path, specs: list[FileSpec]) -> list[_Delivered]:
+    files, seen = [], set()
+    for spec in specs:
+        for path in sorted(folder.glob(spec.pattern)):
+            if path in seen or not path.is_file():
+                continue
+            seen.add(path)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            files.append(_Delivered(path, path.relative_to(landing_dir).as_posix(), spec, digest))
+    return files
+
+
+def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: EntityContract) -> None:
+    """Create the raw table and the ingest tables if missing; add columns a newer contract declares."""
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {contract.schema}")
+    conn.execute("CREATE SCHEMA IF NOT EXISTS ingest")
+    conn.execute(contract.create_table_sql().replace("CREATE OR REPLACE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    existing = {row[0] for row in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [contract.schema, contract.entity]).fetchall()}
+    for name, _, sql in contract.column_types():
+        if name not in existing:
+            conn.execute(f'ALTER TABLE {contract.table} ADD COLUMN "{name}" {sql}')
+    conn.execute(QUARANTINE_DDL)
+    conn.execute(REGISTRY_DDL)
+
+
+def _evict(conn: duckdb.DuckDBPyConnection, contract: EntityContract, file: str, status: str, by: str) -> None:
+    """Take a loaded file's rows out again: a correction or an earlier copy replaces it."""
+    conn.execute(f"DELETE FROM {contract.table} WHERE _source_file = ?", [file])
+    conn.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE source_file = ?", [file])
+    conn.execute(
+        f"UPDATE {REGISTRY_TABLE} SET status = ?, replaced_by = ?, rows_skipped = rows_read, rows_loaded = 0, "
+        f"rows_quarantined = 0 WHERE source = ? AND entity = ? AND file = ?",
+        [status, by, contract.source, contract.entity, file])
+
+
+def _registry_match(conn: duckdb.DuckDBPyConnection, contract: EntityContract, column: str, value: str,
+                    comparison: str, delivered: date) -> tuple[str, date, str] | None:
+    rows = conn.execute(
+        f"SELECT file, delivery_date, sha256 FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND {column} = ? "
+        f"AND status = 'loaded' AND delivery_date {comparison} ? ORDER BY delivery_date, file LIMIT 1",
+        [contract.source, contract.entity, value, delivered]).fetchall()  # fetchall: leave no open result
+    return rows[0] if rows else None
+
+
+def _count_records(delivered: _Delivered, contract: EntityContract) -> int:
+    return sum(1 for _ in delivered.spec.open(delivered.path, contract).records)
+
+
+def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landing_dir: Path,
+                   specs: list[FileSpec], delivered: date) -> LoadReport:
+    """Load (or re-load) one delivery folder of one entity in one transaction.
+
+    Raises MalformedFileError, naming the file, when a file cannot be read; nothing is written then.
+    """
+    folder = landing_dir / contract.source / delivered.isoformat()
+    files = _files_of(folder, landing_dir, specs) if folder.is_dir() else []
+    batch = RowBatch(contract, utc_now())
+    report = LoadReport(contract.table)
+    registry: list[dict] = []
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        ensure_tables(conn, contract)
+        # Forget what this partition loaded before (re-materialization replaces it).
+        conn.execute(f"DELETE FROM {contract.table} WHERE _delivery_date = ?", [delivered])
+        conn.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
+                     [contract.source, contract.entity, delivered])
+        conn.execute(f"DELETE FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
+                     [contract.source, contract.entity, delivered])
+        loaded_here: dict[str, str] = {}  # sha256 → file, within this partition
+        for item in files:
+            name = item.path.name
+            status, replaced_by = "loaded", None
+            earlier_copy = _registry_match(conn, contract, "sha256", item.sha256, "<", delivered)
+            later_version = _registry_match(conn, contract, "file_name", name, ">", delivered)
+            if item.sha256 in loaded_here:
+                status, replaced_by = "duplicate", loaded_here[item.sha256]
+            elif earlier_copy:
+                status, replaced_by = "duplicate", earlier_copy[0]
+            elif later_version and later_version[2] != item.sha256:
+                status, replaced_by = "superseded", later_version[0]
+            if status != "loaded":
+                skipped = _count_records(item, contract)
+                file_report = FileReport(item.rel, delivered.isoformat(), None, rows_read=skipped,
+                                         duplicate_of=replaced_by if status == "duplicate" else None)
+                file_report.status, file_report.rows_skipped, file_report.replaced_by = status, skipped, replaced_by
+            else:
+                later_copy = _registry_match(conn, contract, "sha256", item.sha256, ">", delivered)
+                if later_copy:  # loaded out of order: this earlier delivery is the original
+                    _evict(conn, contract, later_copy[0], "duplicate", item.rel)
+                earlier_version = _registry_match(conn, contract, "file_name", name, "<", delivered)
+                if earlier_version and earlier_version[2] != item.sha256:
+                    _evict(conn, contract, earlier_version[0], "superseded", item.rel)
+                file_report = read_file(item.spec.open(item.path, contract), item.rel, delivered,
+                                         item.spec.system or contract.source, batch, report)
+                loaded_here[item.sha256] = item.rel
+            report.files.append(file_report)
+            registry.append({
+                "source": contract.source, "entity": contract.entity, "delivery_date": delivered,
+                "file": item.rel, "file_name": name, "sha256": item.sha256, "status": file_report.status,
+                "replaced_by": file_report.replaced_by, "encoding": file_report.encoding,
+                "rows_read": file_report.rows_read, "rows_loaded": file_report.rows_loaded,
+                "rows_quarantined": file_report.rows_quarantined, "rows_skipped": file_report.rows_skipped,
+                "loaded_at": batch.loaded_at,
+            })
+        _insert(conn, contract.table, pa.Table.from_pylist(batch.rows, schema=contract.arrow_schema()))
+        _insert(conn, QUARANTINE_TABLE, pa.Table.from_pylist(batch.quarantine, schema=QUARANTINE_SCHEMA))
+        if registry:
+            _insert(conn, REGISTRY_TABLE, pa.Table.from_pylist(registry))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return report
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    if rows.num_rows == 0:
+        return
+    conn.register("_incoming", rows)
+    try:
+        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+    finally:
+        conn.unregister("_incoming")
+
+
+def load_entity(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landing_dir: Path,
+                specs: list[FileSpec], deliveries: list[date] | None = None) -> LoadReport:
+    """Load the given deliveries (default: every dated folder of the source), oldest first."""
+    folders, ignored = delivery_folders(landing_dir / contract.source)
+    chosen = [d for d, _ in folders] if deliveries is None else sorted(deliveries)
+    total = LoadReport(contract.table, ignored_folders=ignored)
+    for delivered in chosen:
+        report = load_partition(conn, contract, landing_dir, list(specs), delivered)
+        total.files += report.files
+        total.quarantined_by_reason.update(report.quarantined_by_reason)
+        total.unknown_columns |= report.unknown_columns
+    return total

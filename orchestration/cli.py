@@ -37,7 +37,7 @@ def main() -> None:
 @click.option("--customers", default=300, show_default=True, help="Customers in the generated sample.")
 @click.option("--seed", default=7, show_default=True, help="Random seed of the sample.")
 def demo(customers: int, seed: int) -> None:
-    """Generate the sample (if the landing zone is empty), run the nightly job, print a summary."""
+    """Generate the sample (if the landing zone is empty), ingest it, run the nightly job, print a summary."""
     settings = _prepare_environment()
     if not _has_deliveries(settings.landing_dir):
         from orchestration.generator import GeneratorConfig, generate
@@ -49,22 +49,30 @@ def demo(customers: int, seed: int) -> None:
     else:
         click.echo(f"Using the deliveries already in {settings.landing_dir}")
 
+    _run_and_summarise(settings)
+
+
+def _run_and_summarise(settings: Settings) -> None:
     import dagster as dg
 
-    from orchestration.definitions import defs
-    from orchestration.summary import render, summarise_run
+    from orchestration.runs import run_pipeline
+    from orchestration.summary import render, summarise_runs
 
-    instance = dg.DagsterInstance.get()
-    result = defs.resolve_job_def("nightly_funnel").execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
-    run = summarise_run(result)
+    runs = run_pipeline(dg.DagsterInstance.get(), settings.landing_dir)
+    results = [r for r in (runs.ingest, runs.nightly) if r is not None]
+    if not results:
+        click.echo(f"No deliveries in {settings.landing_dir}: nothing to run.")
+        sys.exit(1)
     click.echo("\n" + "=" * 72)
-    click.echo(render(run, settings.warehouse_path, settings.serving_path))
+    click.echo(render(summarise_runs(results), settings.warehouse_path, settings.serving_path))
     click.echo(f"\nDagster UI on the same data: funnel ui   (run history in {settings.dagster_home})")
-    sys.exit(0 if result.success else 1)
+    sys.exit(0 if runs.success else 1)
+
+
+@main.command()
+def run() -> None:
+    """Ingest every delivery in the landing zone, then build, test and publish (no generation)."""
+    _run_and_summarise(_prepare_environment())
 
 
 main.add_command(generate_command)

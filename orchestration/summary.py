@@ -44,17 +44,20 @@ def quarantine_counts(warehouse_path: Path) -> list[tuple[str, str, str, int]]:
 
 @dataclass
 class RunSummary:
-    run_id: str
+    run_id: str  # the last run: the one that publishes
     success: bool
+    runs: list[tuple[str, str, bool]] = field(default_factory=list)  # job, run id, success
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     checks_warned: list[str] = field(default_factory=list)
     step_failures: list[str] = field(default_factory=list)
 
 
-def summarise_run(result: dg.ExecuteInProcessResult) -> RunSummary:
-    summary = RunSummary(result.run_id, result.success)
-    for event in result.all_events:
+def summarise_runs(results: list[dg.ExecuteInProcessResult]) -> RunSummary:
+    """Checks and failures over the runs of one pipeline pass (ingest, then nightly)."""
+    summary = RunSummary(results[-1].run_id, all(r.success for r in results),
+                         [(r.job_def.name, r.run_id, r.success) for r in results])
+    for event in (e for r in results for e in r.all_events):
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -71,7 +74,8 @@ def summarise_run(result: dg.ExecuteInProcessResult) -> RunSummary:
 
 
 def render(run: RunSummary, warehouse_path: Path, serving_path: Path) -> str:
-    lines = [f"Run {run.run_id}: {'SUCCESS' if run.success else 'FAILED'}", "", "Rows per layer"]
+    lines = [f"Run {run_id} ({job}): {'SUCCESS' if ok else 'FAILED'}" for job, run_id, ok in run.runs]
+    lines += ["", "Rows per layer"]
     try:
         layers = layer_row_counts(warehouse_path)
     except duckdb.Error as exc:

@@ -82,12 +82,11 @@ def copied_home(demo: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     return home
 
 
-def run_nightly_job(instance=None):
-    """Run the nightly job in this process, on whatever home the environment points at."""
+def run_pipeline(instance=None):
+    """Ingest every delivery, then run the nightly job, in this process, on the home the
+    environment points at; returns both runs."""
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.runs import run_pipeline as run
 
-    return defs.resolve_job_def("nightly_funnel").execute_in_process(
-        instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
+    return run(instance or dg.DagsterInstance.ephemeral(), Path(os.environ["FUNNEL_LANDING_DIR"]))

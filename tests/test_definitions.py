@@ -35,3 +35,12 @@ def test_nightly_schedule_and_graph_shape(demo):
     assert {dg.AssetKey(["marts", "mart_stage_conversion"]), dg.AssetKey(["marts", "dim_customer"])} <= publish_parents
     checks = {key.name for key in graph.asset_check_keys}
     assert "not_null_int_stage_events_canonical_stage" in checks
+    # Ingest is partitioned by delivery date (single-run backfills); the nightly job is what follows it.
+    ingest = defs.resolve_job_def("ingest_deliveries")
+    assert ingest.partitions_def.get_partition_keys()[0] == "2025-07-01"
+    leads = graph.get(dg.AssetKey(["raw_crm", "leads"]))
+    assert leads.partitions_def == ingest.partitions_def and leads.backfill_policy == dg.BackfillPolicy.single_run()
+    nightly_keys = defs.resolve_job_def("nightly_funnel").asset_layer.selected_asset_keys
+    assert dg.AssetKey(["serving", "published_marts"]) in nightly_keys
+    assert not any(key.path[0].startswith("raw_") for key in nightly_keys)
+    assert defs.resolve_sensor_def("new_deliveries").job_name == "ingest_deliveries"

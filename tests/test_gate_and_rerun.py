@@ -5,7 +5,7 @@ import hashlib
 import dagster as dg
 import duckdb
 
-from conftest import run_nightly_job
+from conftest import run_pipeline
 from orchestration.summary import layer_row_counts
 
 
@@ -25,9 +25,10 @@ def test_rerunning_the_same_delivery_changes_no_row_counts(copied_home):
     before = layer_row_counts(copied_home.warehouse)
     published_before = _published_rows(copied_home.serving)
 
-    result = run_nightly_job()
+    runs = run_pipeline()
 
-    assert result.success
+    assert runs.success
+    result = runs.nightly
     assert layer_row_counts(copied_home.warehouse) == before
     published_after = _published_rows(copied_home.serving)
     assert published_after["mart_stage_conversion"] == published_before["mart_stage_conversion"]
@@ -49,9 +50,10 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     (new_delivery / "OpportunityHistory_20260104.csv").write_text(f"{header}\n{','.join(fields)}\n", encoding="utf-8")
 
     instance = dg.DagsterInstance.ephemeral()
-    result = run_nightly_job(instance)
+    runs = run_pipeline(instance)
 
-    assert not result.success
+    assert runs.ingest.success and not runs.nightly.success
+    result = runs.nightly
     failed_checks = [
         e.event_specific_data.check_name
         for e in result.all_events
@@ -66,7 +68,7 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     # Publishing on its own afterwards is refused too: the marts' checks did not pass on their latest build.
     from orchestration.definitions import defs
 
-    publish_only = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+    publish_only = defs.resolve_job_def("nightly_funnel").execute_in_process(
         instance=instance, asset_selection=[dg.AssetKey(["serving", "published_marts"])], raise_on_error=False
     )
     assert not publish_only.success
@@ -99,7 +101,7 @@ def test_a_kpi_defect_fails_the_gx_suite_and_publication_is_refused(copied_home)
     (failure,) = evaluation.metadata["failed_expectations"].value
     assert failure["expectation"] == "expect_column_values_to_be_between" and "1.5" in failure["examples"]
 
-    publish_only = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+    publish_only = defs.resolve_job_def("nightly_funnel").execute_in_process(
         instance=instance, asset_selection=[dg.AssetKey(["serving", "published_marts"])], raise_on_error=False
     )
     assert not publish_only.success

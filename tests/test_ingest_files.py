@@ -98,6 +98,7 @@ def test_unreadable_file_fails_only_its_asset_and_names_the_file(tmp_path):
     result = dg.materialize(
         [leads_asset, tasks_asset],
         resources={"warehouse": WarehouseResource(database=str(db)), "landing": LandingZone(path=str(landing))},
+        partition_key="2026-01-01",
         raise_on_error=False,
     )
     assert not result.success

@@ -150,3 +150,78 @@ def test_a_process_killed_during_a_load_leaves_the_previous_state(tmp_path):
     expected = state(uninterrupted)
     assert resumed["rows"] == expected["rows"] and resumed["files"] == expected["files"]
     assert [r[0] for r in resumed["rows"]] == ["00Q1", "00Q2", "00Q3"]
+
+
+# --- the sensor and the CLI backfill ------------------------------------------------------------
+
+def test_sensor_requests_each_new_or_changed_delivery_once(tmp_path):
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.defs.resources import LandingZone
+
+    landing = tmp_path / "landing"
+    deliver(landing, DAY1, "Lead_20251231.csv", lead("00Q1"))
+    (landing / "finance" / DAY2.isoformat()).mkdir(parents=True)
+    (landing / "finance" / DAY2.isoformat() / "invoices_20260101.csv").write_text("发票号码\n1\n", encoding="utf-8")
+    sensor = defs.resolve_sensor_def("new_deliveries")
+
+    def evaluate(cursor):
+        context = dg.build_sensor_context(cursor=cursor, definitions=defs,
+                                          resources={"landing": LandingZone(path=str(landing))})
+        return sensor.evaluate_tick(context)
+
+    first = evaluate(None)
+    requested = {(r.partition_key, r.tags["funnel/source"]) for r in first.run_requests}
+    assert requested == {("2026-01-01", "crm"), ("2026-01-02", "finance")}
+    crm_request = next(r for r in first.run_requests if r.tags["funnel/source"] == "crm")
+    assert {k.path[0] for k in crm_request.asset_selection} == {"raw_crm"}
+    assert evaluate(first.cursor).run_requests == []  # nothing new
+    deliver(landing, DAY1, "Task_20251231.csv", "00T1,00Q1,,电话沟通,2025-08-01,Call,Completed,2025-08-01T02:00:00.000+0000,005A",
+            header="Id,WhoId,WhatId,Subject,ActivityDate,Type,Status,CreatedDate,OwnerId")
+    again = evaluate(first.cursor)
+    assert [(r.partition_key, r.tags["funnel/source"]) for r in again.run_requests] == [("2026-01-01", "crm")]
+
+
+def test_backfilling_a_range_of_partitions_from_the_dagster_cli(tmp_path):
+    from conftest import BIN, PROJECT_ROOT, Home
+
+    home = Home(tmp_path / "home")
+    for day, name, rows in [(DAY1, "Lead_20251231.csv", [lead("00Q1")]), (DAY2, "Lead_20260101.csv", [lead("00Q2")]),
+                            (DAY3, "Lead_20260102.csv", [lead("00Q3")])]:
+        deliver(home.landing, day, name, *rows)
+    home.dagster_home.mkdir(parents=True)
+    env = {**os.environ, **home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    completed = subprocess.run(
+        [str(BIN / "dagster"), "asset", "materialize", "-m", "orchestration.definitions",
+         "--select", "group:ingest", "--partition-range", "2026-01-01...2026-01-02"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, (completed.stdout + completed.stderr)[-3000:]
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        rows = conn.execute("SELECT lead_id, _delivery_date FROM raw_crm.leads ORDER BY 1").fetchall()
+    assert rows == [("00Q1", DAY1), ("00Q2", DAY2)]  # the third delivery is outside the range
+
+
+def test_gzip_deliveries_load_and_a_truncated_one_fails_naming_file_and_offset(tmp_path):
+    import gzip
+
+    import pytest
+
+    from orchestration.lib.errors import MalformedFileError
+
+    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
+    text = "\n".join([HEADER, lead("00Q1"), lead("00Q2")]) + "\n"
+    folder = landing / "crm" / DAY1.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "Lead_20251231.csv.gz").write_bytes(gzip.compress(text.encode("utf-8")))
+    load(db, landing, DAY1)
+    assert [r[0] for r in state(db)["rows"]] == ["00Q1", "00Q2"]
+
+    cut = gzip.compress((text * 50).encode("utf-8"))[:-40]
+    broken = landing / "crm" / DAY2.isoformat() / "Lead_20260101.csv.gz"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(cut)
+    with pytest.raises(MalformedFileError) as error:
+        load(db, landing, DAY2)
+    assert str(broken) in str(error.value) and f"byte {len(cut)}" in str(error.value)
+    assert [r[0] for r in state(db)["rows"]] == ["00Q1", "00Q2"]  # the earlier delivery is untouched

@@ -51,6 +51,11 @@ class FileSpec:
     system: str | None = None
     columns: Mapping[str, str] | None = None
 
+    def matching(self, folder: Path) -> list[Path]:
+        """The files of a delivery folder this spec reads; text exports may arrive gzip-compressed
+        (``Lead_20250701.csv.gz``), which the readers decompress."""
+        return sorted(p for p in [*folder.glob(self.pattern), *folder.glob(self.pattern + ".gz")] if p.is_file())
+
     def open(self, path: Path, contract: EntityContract) -> ParsedFile:
         renames = contract.header_aliases()
         renames.update({header: contract.header_of(name) for header, name in (self.columns or {}).items()})
@@ -207,7 +212,7 @@ def collect(contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpe
     seen: dict[str, str] = {}
     for delivered, folder in folders:
         for spec in specs:
-            for path in sorted(folder.glob(spec.pattern)):
+            for path in spec.matching(folder):
                 rel = str(path.relative_to(landing_dir))
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 if digest in seen:

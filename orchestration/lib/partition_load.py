@@ -66,8 +66,8 @@ class _Delivered:
 def _files_of(folder: Path, landing_dir: Path, specs: list[FileSpec]) -> list[_Delivered]:
     files, seen = [], set()
     for spec in specs:
-        for path in sorted(folder.glob(spec.pattern)):
-            if path in seen or not path.is_file():
+        for path in spec.matching(folder):
+            if path in seen:
                 continue
             seen.add(path)
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -114,19 +114,21 @@ def _count_records(delivered: _Delivered, contract: EntityContract) -> int:
 
 
 def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landing_dir: Path,
-                   specs: list[FileSpec], delivered: date) -> LoadReport:
+                   specs: list[FileSpec], delivered: date, create_tables: bool = True) -> LoadReport:
     """Load (or re-load) one delivery folder of one entity in one transaction.
 
     Raises MalformedFileError, naming the file, when a file cannot be read; nothing is written then.
+    ``create_tables=False`` skips the DDL when the caller has already run ``ensure_tables``.
     """
     folder = landing_dir / contract.source / delivered.isoformat()
     files = _files_of(folder, landing_dir, specs) if folder.is_dir() else []
     batch = RowBatch(contract, utc_now())
     report = LoadReport(contract.table)
     registry: list[dict] = []
+    if create_tables:
+        ensure_tables(conn, contract)
     conn.execute("BEGIN TRANSACTION")
     try:
-        ensure_tables(conn, contract)
         # Forget what this partition loaded before (re-materialization replaces it).
         conn.execute(f"DELETE FROM {contract.table} WHERE _delivery_date = ?", [delivered])
         conn.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
@@ -196,8 +198,9 @@ def load_entity(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landi
     folders, ignored = delivery_folders(landing_dir / contract.source)
     chosen = [d for d, _ in folders] if deliveries is None else sorted(deliveries)
     total = LoadReport(contract.table, ignored_folders=ignored)
+    ensure_tables(conn, contract)
     for delivered in chosen:
-        report = load_partition(conn, contract, landing_dir, list(specs), delivered)
+        report = load_partition(conn, contract, landing_dir, list(specs), delivered, create_tables=False)
         total.files += report.files
         total.quarantined_by_reason.update(report.quarantined_by_reason)
         total.unknown_columns |= report.unknown_columns

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email import policy
@@ -60,8 +61,27 @@ def flatten(obj: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def file_bytes(path: Path) -> bytes:
+    """The file's content; a ``.gz`` file is decompressed, and a truncated or corrupt one is
+    reported with the byte offset where its compressed stream breaks."""
+    data = path.read_bytes()
+    if path.suffix.lower() != ".gz":
+        return data
+    decompressor = zlib.decompressobj(wbits=31)  # gzip framing
+    try:
+        content = decompressor.decompress(data)
+    except zlib.error as exc:
+        raise MalformedFileError(path, f"corrupt gzip data ({exc})",
+                                 "ask the source system to export the file again") from exc
+    if not decompressor.eof:
+        raise MalformedFileError(
+            path, f"truncated gzip: the compressed stream ends at byte {len(data)} before its end marker",
+            "the transfer was cut off; ask the source system to deliver the file again")
+    return content
+
+
 def read_csv(path: Path) -> ParsedFile:
-    text, encoding = decode_bytes(path.read_bytes(), path)
+    text, encoding = decode_bytes(file_bytes(path), path)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise MalformedFileError(path, "empty file: no header row")
@@ -111,7 +131,7 @@ def read_xlsx(path: Path) -> ParsedFile:
 
 
 def _load_json(path: Path) -> tuple[str, str]:
-    return decode_bytes(path.read_bytes(), path)
+    return decode_bytes(file_bytes(path), path)
 
 
 def read_json_pages(path: Path, list_key: str) -> ParsedFile:
@@ -265,7 +285,7 @@ def _mail_record(message: Message, data: bytes, number: int) -> SourceRecord:
 
 def read_eml(path: Path) -> ParsedFile:
     """One RFC 5322 message (headers with encoded words, MIME parts in any charset)."""
-    data = path.read_bytes()
+    data = file_bytes(path)
     if not data.strip():
         raise MalformedFileError(path, "empty message file")
     message = BytesParser(policy=policy.compat32).parsebytes(data)

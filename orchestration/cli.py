@@ -100,6 +100,17 @@ def validate(landing_dir: Path | None, workers: int) -> None:
 
 
 @main.command()
+@click.option("--landing", "landing_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Generated landing folder with ground_truth/ (default: the configured landing zone).")
+def score(landing_dir: Path | None) -> None:
+    """Score the resolved customers (bridge_customer_source_record) against the ground truth."""
+    from orchestration.scoring import render, score_warehouse
+
+    settings = _prepare_environment()
+    click.echo(render(score_warehouse(settings.warehouse_path, landing_dir or settings.landing_dir)))
+
+
+@main.command()
 def docs() -> None:
     """Rewrite docs/sources.md from the contracts, the CRM mappings and a generated sample."""
     from orchestration.docs_sources import DOC_PATH, render_sources_doc

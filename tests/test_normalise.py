@@ -55,3 +55,13 @@ def test_naive_timestamps_are_shanghai_and_become_utc():
 def test_epoch_units_are_explicit():
     assert normalise.from_epoch(1735660800, "seconds") == datetime(2024, 12, 31, 16, 0, tzinfo=timezone.utc)
     assert normalise.from_epoch(1735660800123, "milliseconds").microsecond == 123000
+
+
+def test_mobiles_and_emails_written_in_free_text():
+    from orchestration.lib.normalise import emails_in_text, mobiles_in_text
+
+    signature = "张伟\n华通科技（北京）有限公司\n手机：１３８-００１３-８０００\n订单号 20250701123456，金额 19800.00"
+    assert mobiles_in_text(signature) == ["+8613800138000"]  # the order number and amount are not mobiles
+    assert mobiles_in_text("我的手机号是+86 139 1234 5678，座机 021-62345678，再说一遍 13912345678") == ["+8613912345678"]
+    assert mobiles_in_text(None) == [] and mobiles_in_text("好的，谢谢") == []
+    assert emails_in_text("邮箱 Zhang.Wei@Corp.COM.cn，抄送 li@qq.com。") == ["zhang.wei@corp.com.cn", "li@qq.com"]

@@ -412,7 +412,12 @@ class CustomerLife:
         events: list[tuple[datetime, bool, str]] = []
         for n in range(self.r.randint(1, 8)):
             inbound = n % 2 == 0
-            events.append((moment, inbound, self.r.choice(INBOUND_TEXTS if inbound else OUTBOUND_TEXTS)))
+            text = self.r.choice(INBOUND_TEXTS if inbound else OUTBOUND_TEXTS)
+            if n == 0 and self.chance(0.4):  # customers introduce themselves with their number or mail
+                text = f"你好，我是{c.company[:6]}的{c.contact}，手机{mobile_variant(self.r, c.mobile)}"
+                if self.chance(0.4):
+                    text += f"，邮箱 {c.email}"
+            events.append((moment, inbound, text))
             moment += self.response_delay(c.rep) if inbound else timedelta(minutes=self.r.randint(5, 3000))
         for deal, _ in self.deals:
             if deal.won_at:
@@ -478,7 +483,8 @@ class CustomerLife:
                              else f"{mail.encoded_word(c.rep.name, 'utf-8')} <{rep_address}>"),
                 to_header=rep_address if inbound else address,
                 subject_header=subject_header,
-                body=self.r.choice(INBOUND_TEXTS if inbound else OUTBOUND_TEXTS) + f"\n\n{c.contact if inbound else c.rep.name}",
+                body=self.r.choice(INBOUND_TEXTS if inbound else OUTBOUND_TEXTS) + "\n\n" + (
+                    self.signature() if inbound else c.rep.name),
                 body_charset=self.r.choice(("utf-8", "gb2312", "gbk", "gb18030")) if inbound else "utf-8",
                 html_only=inbound and self.chance(0.1),
                 attachment=("报价单.pdf", b"%PDF-1.4\n% quote\n" + random_id(self.r, 64).encode()) if not inbound and n == 1 and self.chance(0.5) else None,
@@ -500,6 +506,13 @@ class CustomerLife:
                                     "quarantine:invalid_timestamp")
             references.append(message_id)
             moment += timedelta(hours=self.r.randint(1, 72))
+
+    def signature(self) -> str:
+        """The customer's mail signature: often with company and mobile, as B2B mail in China has."""
+        c = self.c
+        if not self.chance(0.6):
+            return c.contact
+        return f"{c.contact}\n{company_variant(self.r, c.company)}\n手机：{mobile_variant(self.r, c.mobile)}"
 
     def date_header(self, moment: datetime) -> str:
         local = moment.astimezone(SHANGHAI)

@@ -57,6 +57,39 @@ def email_address(raw: str | None) -> str | None:
     return address if _EMAIL_RE.match(address) else None
 
 
+def mobiles_in_text(text: str | None, region: str = "CN") -> list[str]:
+    """Mobiles written in free text (an e-mail signature, a chat message), in E.164, deduplicated.
+
+    phonenumbers' matcher finds the candidates; only valid mobiles are kept, so dates, amounts
+    and order numbers in the text do not become identity keys.
+    """
+    if not text:
+        return []
+    found: list[str] = []
+    for match in phonenumbers.PhoneNumberMatcher(unicodedata.normalize("NFKC", text), region):
+        number = match.number
+        if phonenumbers.number_type(number) in _MOBILE_TYPES:
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            if e164 not in found:
+                found.append(e164)
+    return found
+
+
+_EMAIL_IN_TEXT_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def emails_in_text(text: str | None) -> list[str]:
+    """E-mail addresses written in free text, normalised, deduplicated."""
+    if not text:
+        return []
+    found: list[str] = []
+    for candidate in _EMAIL_IN_TEXT_RE.findall(unicodedata.normalize("NFKC", text)):
+        address = email_address(candidate)
+        if address and address not in found:
+            found.append(address)
+    return found
+
+
 def email_domain(address: str | None) -> str | None:
     return address.rsplit("@", 1)[1] if address and "@" in address else None
 

@@ -1,5 +1,6 @@
 {#- Edges of the identity graph are shared strong keys: normalised mobile, email, WeCom unionid,
     credit code, Salesforce account, and the normalised company name. -#}
+{% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 with records as (
     select * from {{ ref('int_identity__records') }}
 ),
@@ -15,6 +16,26 @@ contact_mobiles as (
 
 contacts as (
     select * from {{ ref('stg_wecom__external_contacts') }}
+),
+
+{#- Keys customers write themselves: a mobile in their mail signature, a mobile or address they
+    send in chat. Only messages sent by the external party count, so a rep's reply never lends
+    its keys to the rep. -#}
+signature_mobiles as (
+    select from_email as address, unnest(body_mobiles) as mobile
+    from {{ ref('stg_email__messages') }}
+    where from_email is not null
+      and {{ dbt.split_part('from_email', "'@'", 2) }} not in ('{{ company_domains | join("', '") }}')
+),
+
+chat_keys as (
+    select messages.sender_id as external_userid, 'mobile' as key_type, unnest(messages.text_mobiles) as key_value
+    from {{ ref('stg_wecom__messages') }} as messages
+    where messages.sender_id in (select external_userid from contacts)
+    union all
+    select messages.sender_id, 'email', unnest(messages.text_emails)
+    from {{ ref('stg_wecom__messages') }} as messages
+    where messages.sender_id in (select external_userid from contacts)
 ),
 
 keys as (
@@ -40,6 +61,10 @@ keys as (
     union all
     select 'finance:bank_receipt:' || transaction_id, 'company', counterparty_company_norm
     from {{ ref('stg_finance__bank_receipts') }}
+    union all
+    select 'email:address:' || address, 'mobile', mobile from signature_mobiles
+    union all
+    select 'wecom:contact:' || external_userid, key_type, key_value from chat_keys
 )
 
 select distinct record_id, key_type, key_value

@@ -22,6 +22,7 @@ select
     nullif(in_reply_to, '') as in_reply_to,
     body_text,
     attachments,
+    body_mobiles,
     _source_file as source_file,
     _source_line as source_line
 from versions

@@ -12,6 +12,8 @@ select
     msgtype as message_type,
     text_content,
     revoked_msgid as revoked_message_id,
+    text_mobiles,
+    text_emails,
     _source_file as source_file,
     _source_line as source_line
 from versions

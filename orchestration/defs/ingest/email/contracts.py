@@ -25,5 +25,7 @@ MESSAGES = EntityContract(
         Derived("to_emails", "text_list",
                 lambda r: [e for e in map(normalise.email_address, (r["to_addresses"] or []) + (r["cc_addresses"] or [])) if e],
                 "To and Cc addresses, normalised"),
+        Derived("body_mobiles", "text_list", lambda r: normalise.mobiles_in_text(r["body_text"]),
+                "mobiles written in the body (signatures), in E.164"),
     ],
 )

@@ -63,4 +63,10 @@ MESSAGES = EntityContract(
         Field("image_filesize", "integer", header="image.filesize", description="image messages: bytes"),
         Field("image_sdkfileid", header="image.sdkfileid", description="image messages: id to fetch the media"),
     ],
+    derived=[
+        Derived("text_mobiles", "text_list", lambda r: normalise.mobiles_in_text(r["text_content"]),
+                "mobiles written in the message, in E.164"),
+        Derived("text_emails", "text_list", lambda r: normalise.emails_in_text(r["text_content"]),
+                "e-mail addresses written in the message, normalised"),
+    ],
 )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -109,7 +108,7 @@ def main() -> None:
     print(f"reference: writing {gen['bytes'] / 2**30:.2f} GiB straight to disk takes {floor:.1f}s; "
           f"generator = {gen['seconds'] / max(floor, 1e-9):.0f}× the I/O floor")
 
-    print(f"validate every file against its contract and reconcile with the ground truth", flush=True)
+    print("validate every file against its contract and reconcile with the ground truth", flush=True)
     val = validate_phase(full)
     print(f"  {val['seconds']:.1f}s, {val['rows_read']:,} rows, {val['rows_read'] / val['seconds']:,.0f} rows/s, "
           f"peak {val['peak_mib']:.0f} MiB (largest process)")

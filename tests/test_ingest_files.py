@@ -1,12 +1,10 @@
 """Ingestion of real files in the real formats, into a real DuckDB file."""
 
-import shutil
-
 import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.defs.ingest.crm import ASSETS as CRM_ASSETS
+from orchestration.defs.ingest import ASSETS as INGEST_ASSETS
 from orchestration.defs.ingest.crm.contracts import LEADS
 from orchestration.defs.ingest.finance.contracts import INVOICES
 from orchestration.defs.resources import LandingZone, WarehouseResource
@@ -94,7 +92,8 @@ def test_unreadable_file_fails_only_its_asset_and_names_the_file(tmp_path):
                  "00T1,00Q1,,电话沟通,2025-08-01,Call,Completed,2025-08-01T02:00:00.000+0000,005A\n")
     _deliver(landing, "crm", "2026-01-01", "Task.csv", good_task)
     db = tmp_path / "w.duckdb"
-    leads_asset, tasks_asset = CRM_ASSETS[0], CRM_ASSETS[3]
+    by_key = {asset.key: asset for asset in INGEST_ASSETS}
+    leads_asset, tasks_asset = by_key[dg.AssetKey(["raw_crm", "leads"])], by_key[dg.AssetKey(["raw_crm", "tasks"])]
     result = dg.materialize(
         [leads_asset, tasks_asset],
         resources={"warehouse": WarehouseResource(database=str(db)), "landing": LandingZone(path=str(landing))},

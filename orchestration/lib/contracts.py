@@ -120,7 +120,6 @@ class Field:
     required: bool = False
     header: str | None = None
     description: str = ""
-    example: str = ""
     aliases: tuple[str, ...] = ()  # other headers the same export writes for this column
 
     @property
@@ -136,6 +135,24 @@ class Derived:
     type: str
     compute: Callable[[Mapping[str, Any]], Any]
     description: str = ""
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """A warehouse table as (name, Arrow type, SQL type) columns: its DDL and the Arrow schema
+    its rows are loaded through come from the one declaration."""
+
+    name: str
+    columns: Sequence[tuple[str, pa.DataType, str]]
+
+    @property
+    def ddl(self) -> str:
+        columns = ",\n  ".join(f'"{name}" {sql}' for name, _, sql in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {columns}\n)"
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([(name, arrow) for name, arrow, _ in self.columns])
 
 
 LINEAGE_COLUMNS: Sequence[tuple[str, pa.DataType, str]] = (
@@ -172,12 +189,11 @@ class EntityContract:
         columns += [(d.name, TYPES[d.type].arrow, TYPES[d.type].sql) for d in self.derived]
         return columns + list(LINEAGE_COLUMNS)
 
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema([(name, arrow) for name, arrow, _ in self.column_types()])
+    def table_def(self) -> TableDef:
+        return TableDef(self.table, self.column_types())
 
-    def create_table_sql(self) -> str:
-        columns = ",\n  ".join(f'"{name}" {sql}' for name, _, sql in self.column_types())
-        return f"CREATE OR REPLACE TABLE {self.table} (\n  {columns}\n)"
+    def arrow_schema(self) -> pa.Schema:
+        return self.table_def().arrow_schema
 
     def header_of(self, field_name: str) -> str:
         """The export header of a field, for mapping a vendor's columns onto this contract."""

@@ -16,24 +16,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from .contracts import EntityContract, utc_now
+import pyarrow as pa
+
+from .contracts import EntityContract, TableDef, utc_now
 from .errors import MalformedFileError, RowError
 from .readers import ParsedFile, renamed
 
 QUARANTINE_TABLE = "ingest.quarantine"
-QUARANTINE_DDL = f"""
-CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
-  source VARCHAR NOT NULL,
-  entity VARCHAR NOT NULL,
-  source_file VARCHAR NOT NULL,
-  source_line BIGINT,
-  reason VARCHAR NOT NULL,
-  message VARCHAR,
-  raw_text VARCHAR,
-  delivery_date DATE,
-  loaded_at TIMESTAMPTZ NOT NULL
-)
-"""
+QUARANTINE = TableDef(QUARANTINE_TABLE, (
+    ("source", pa.string(), "VARCHAR NOT NULL"),
+    ("entity", pa.string(), "VARCHAR NOT NULL"),
+    ("source_file", pa.string(), "VARCHAR NOT NULL"),
+    ("source_line", pa.int64(), "BIGINT"),
+    ("reason", pa.string(), "VARCHAR NOT NULL"),
+    ("message", pa.string(), "VARCHAR"),
+    ("raw_text", pa.string(), "VARCHAR"),
+    ("delivery_date", pa.date32(), "DATE"),
+    ("loaded_at", pa.timestamp("us", tz="UTC"), "TIMESTAMPTZ NOT NULL"),
+))
 _DELIVERY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -72,10 +72,13 @@ class FileReport:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
-    duplicate_of: str | None = None
     status: str = "loaded"  # loaded | duplicate | superseded
     rows_skipped: int = 0  # rows of a duplicate or superseded file, not loaded
-    replaced_by: str | None = None
+    replaced_by: str | None = None  # for a duplicate or superseded file: the file loaded instead
+
+    @property
+    def duplicate_of(self) -> str | None:
+        return self.replaced_by if self.status == "duplicate" else None
 
 
 @dataclass
@@ -217,7 +220,7 @@ def collect(contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpe
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 if digest in seen:
                     report.files.append(
-                        FileReport(rel, delivered.isoformat(), None, duplicate_of=seen[digest])
+                        FileReport(rel, delivered.isoformat(), None, status="duplicate", replaced_by=seen[digest])
                     )
                     continue
                 seen[digest] = rel

@@ -25,34 +25,27 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from .contracts import EntityContract, utc_now
-from .loader import (QUARANTINE_DDL, QUARANTINE_TABLE, FileReport, FileSpec, LoadReport, RowBatch, delivery_folders,
+from .contracts import EntityContract, TableDef, utc_now
+from .loader import (QUARANTINE, QUARANTINE_TABLE, FileReport, FileSpec, LoadReport, RowBatch, delivery_folders,
                      read_file)
 
 REGISTRY_TABLE = "ingest.files"
-REGISTRY_DDL = f"""
-CREATE TABLE IF NOT EXISTS {REGISTRY_TABLE} (
-  source VARCHAR NOT NULL,
-  entity VARCHAR NOT NULL,
-  delivery_date DATE NOT NULL,
-  file VARCHAR NOT NULL,
-  file_name VARCHAR NOT NULL,
-  sha256 VARCHAR NOT NULL,
-  status VARCHAR NOT NULL,          -- loaded | duplicate | superseded
-  replaced_by VARCHAR,              -- for duplicate / superseded: the file that is loaded instead
-  encoding VARCHAR,
-  rows_read BIGINT NOT NULL,
-  rows_loaded BIGINT NOT NULL,
-  rows_quarantined BIGINT NOT NULL,
-  rows_skipped BIGINT NOT NULL,
-  loaded_at TIMESTAMPTZ NOT NULL
-)
-"""
-QUARANTINE_SCHEMA = pa.schema([
-    ("source", pa.string()), ("entity", pa.string()), ("source_file", pa.string()), ("source_line", pa.int64()),
-    ("reason", pa.string()), ("message", pa.string()), ("raw_text", pa.string()), ("delivery_date", pa.date32()),
-    ("loaded_at", pa.timestamp("us", tz="UTC")),
-])
+REGISTRY = TableDef(REGISTRY_TABLE, (
+    ("source", pa.string(), "VARCHAR NOT NULL"),
+    ("entity", pa.string(), "VARCHAR NOT NULL"),
+    ("delivery_date", pa.date32(), "DATE NOT NULL"),
+    ("file", pa.string(), "VARCHAR NOT NULL"),
+    ("file_name", pa.string(), "VARCHAR NOT NULL"),
+    ("sha256", pa.string(), "VARCHAR NOT NULL"),
+    ("status", pa.string(), "VARCHAR NOT NULL"),  # loaded | duplicate | superseded
+    ("replaced_by", pa.string(), "VARCHAR"),  # for duplicate / superseded: the file loaded instead
+    ("encoding", pa.string(), "VARCHAR"),
+    ("rows_read", pa.int64(), "BIGINT NOT NULL"),
+    ("rows_loaded", pa.int64(), "BIGINT NOT NULL"),
+    ("rows_quarantined", pa.int64(), "BIGINT NOT NULL"),
+    ("rows_skipped", pa.int64(), "BIGINT NOT NULL"),
+    ("loaded_at", pa.timestamp("us", tz="UTC"), "TIMESTAMPTZ NOT NULL"),
+))
 
 
 @dataclass(frozen=True)
@@ -79,15 +72,15 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: EntityContract) -> 
     """Create the raw table and the ingest tables if missing; add columns a newer contract declares."""
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {contract.schema}")
     conn.execute("CREATE SCHEMA IF NOT EXISTS ingest")
-    conn.execute(contract.create_table_sql().replace("CREATE OR REPLACE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    conn.execute(contract.table_def().ddl)
     existing = {row[0] for row in conn.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
         [contract.schema, contract.entity]).fetchall()}
     for name, _, sql in contract.column_types():
         if name not in existing:
             conn.execute(f'ALTER TABLE {contract.table} ADD COLUMN "{name}" {sql}')
-    conn.execute(QUARANTINE_DDL)
-    conn.execute(REGISTRY_DDL)
+    conn.execute(QUARANTINE.ddl)
+    conn.execute(REGISTRY.ddl)
 
 
 def _evict(conn: duckdb.DuckDBPyConnection, contract: EntityContract, file: str, status: str, by: str) -> None:
@@ -107,6 +100,21 @@ def _registry_match(conn: duckdb.DuckDBPyConnection, contract: EntityContract, c
         f"AND status = 'loaded' AND delivery_date {comparison} ? ORDER BY delivery_date, file LIMIT 1",
         [contract.source, contract.entity, value, delivered]).fetchall()  # fetchall: leave no open result
     return rows[0] if rows else None
+
+
+def _skip_reason(conn: duckdb.DuckDBPyConnection, contract: EntityContract, item: _Delivered, delivered: date,
+                 loaded_here: dict[str, str]) -> tuple[str, str] | None:
+    """(status, file loaded instead) when the file must not be loaded: a copy of a file loaded in
+    this or an earlier delivery, or an older version of a file a later delivery corrected."""
+    if item.sha256 in loaded_here:
+        return "duplicate", loaded_here[item.sha256]
+    earlier_copy = _registry_match(conn, contract, "sha256", item.sha256, "<", delivered)
+    if earlier_copy:
+        return "duplicate", earlier_copy[0]
+    later_version = _registry_match(conn, contract, "file_name", item.path.name, ">", delivered)
+    if later_version and later_version[2] != item.sha256:
+        return "superseded", later_version[0]
+    return None
 
 
 def _count_records(delivered: _Delivered, contract: EntityContract) -> int:
@@ -137,26 +145,16 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
                      [contract.source, contract.entity, delivered])
         loaded_here: dict[str, str] = {}  # sha256 → file, within this partition
         for item in files:
-            name = item.path.name
-            status, replaced_by = "loaded", None
-            earlier_copy = _registry_match(conn, contract, "sha256", item.sha256, "<", delivered)
-            later_version = _registry_match(conn, contract, "file_name", name, ">", delivered)
-            if item.sha256 in loaded_here:
-                status, replaced_by = "duplicate", loaded_here[item.sha256]
-            elif earlier_copy:
-                status, replaced_by = "duplicate", earlier_copy[0]
-            elif later_version and later_version[2] != item.sha256:
-                status, replaced_by = "superseded", later_version[0]
-            if status != "loaded":
+            skip = _skip_reason(conn, contract, item, delivered, loaded_here)
+            if skip:
                 skipped = _count_records(item, contract)
-                file_report = FileReport(item.rel, delivered.isoformat(), None, rows_read=skipped,
-                                         duplicate_of=replaced_by if status == "duplicate" else None)
-                file_report.status, file_report.rows_skipped, file_report.replaced_by = status, skipped, replaced_by
+                file_report = FileReport(item.rel, delivered.isoformat(), None, rows_read=skipped, status=skip[0],
+                                         rows_skipped=skipped, replaced_by=skip[1])
             else:
                 later_copy = _registry_match(conn, contract, "sha256", item.sha256, ">", delivered)
                 if later_copy:  # loaded out of order: this earlier delivery is the original
                     _evict(conn, contract, later_copy[0], "duplicate", item.rel)
-                earlier_version = _registry_match(conn, contract, "file_name", name, "<", delivered)
+                earlier_version = _registry_match(conn, contract, "file_name", item.path.name, "<", delivered)
                 if earlier_version and earlier_version[2] != item.sha256:
                     _evict(conn, contract, earlier_version[0], "superseded", item.rel)
                 file_report = read_file(item.spec.open(item.path, contract), item.rel, delivered,
@@ -165,16 +163,15 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
             report.files.append(file_report)
             registry.append({
                 "source": contract.source, "entity": contract.entity, "delivery_date": delivered,
-                "file": item.rel, "file_name": name, "sha256": item.sha256, "status": file_report.status,
+                "file": item.rel, "file_name": item.path.name, "sha256": item.sha256, "status": file_report.status,
                 "replaced_by": file_report.replaced_by, "encoding": file_report.encoding,
                 "rows_read": file_report.rows_read, "rows_loaded": file_report.rows_loaded,
                 "rows_quarantined": file_report.rows_quarantined, "rows_skipped": file_report.rows_skipped,
                 "loaded_at": batch.loaded_at,
             })
         _insert(conn, contract.table, pa.Table.from_pylist(batch.rows, schema=contract.arrow_schema()))
-        _insert(conn, QUARANTINE_TABLE, pa.Table.from_pylist(batch.quarantine, schema=QUARANTINE_SCHEMA))
-        if registry:
-            _insert(conn, REGISTRY_TABLE, pa.Table.from_pylist(registry))
+        _insert(conn, QUARANTINE_TABLE, pa.Table.from_pylist(batch.quarantine, schema=QUARANTINE.arrow_schema))
+        _insert(conn, REGISTRY_TABLE, pa.Table.from_pylist(registry, schema=REGISTRY.arrow_schema))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

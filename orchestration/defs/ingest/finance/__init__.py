@@ -1,6 +1,5 @@
 """Finance (财务): VAT e-invoices, bank receipts and marketing spend; Chinese headers, CSV or xlsx."""
 
-from orchestration.defs.ingest.factory import build_ingest_asset
 from orchestration.lib.loader import FileSpec
 from orchestration.lib.readers import read_csv, read_xlsx
 
@@ -16,4 +15,3 @@ ENTITIES = [
     (BANK_RECEIPTS, _csv_or_xlsx("bank_receipts")),
     (MARKETING_SPEND, _csv_or_xlsx("marketing_spend")),
 ]
-ASSETS = [build_ingest_asset(contract, specs) for contract, specs in ENTITIES]

@@ -2,7 +2,6 @@
 
 from functools import partial
 
-from orchestration.defs.ingest.factory import build_ingest_asset
 from orchestration.lib.loader import FileSpec
 from orchestration.lib.readers import read_json_lines, read_json_pages
 
@@ -13,4 +12,3 @@ ENTITIES = [
                          for pattern in ("external_contacts*.json", "external_contacts*.jsonl")]),
     (MESSAGES, [FileSpec("chat_messages*.jsonl", read_json_lines)]),
 ]
-ASSETS = [build_ingest_asset(contract, specs) for contract, specs in ENTITIES]

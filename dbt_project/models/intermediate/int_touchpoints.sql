@@ -1,5 +1,8 @@
 {#- Interactions from every channel, with the source record of the customer side, so the core
-    mart can attach the customer. Direction: `out` when our side (a rep) initiated it. -#}
+    mart can attach the customer. Direction: `out` when our side (a rep) initiated it. The rep is
+    the roster's rep_id (int_sales_rep_aliases), or the system's own id for someone not on the
+    roster. content is what was said (chat text, mail subject and body, task subject), kept here
+    for behaviour tags and not published. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set ours %}('{{ company_domains | join("', '") }}'){% endset %}
 
@@ -27,7 +30,8 @@ wecom as (
         'wecom:contact:' || case when reps.rep_userid is not null
             then messages.recipient_ids[1] else messages.sender_id end as customer_record_id,
         case when reps.rep_userid is not null
-            then messages.sender_id else messages.recipient_ids[1] end as rep_id
+            then messages.sender_id else messages.recipient_ids[1] end as source_rep_id,
+        messages.text_content as content
     from messages
     left join reps on reps.rep_userid = messages.sender_id
     left join recalled on recalled.message_id = messages.message_id
@@ -66,7 +70,8 @@ email as (
         case when emails.is_outbound then 'out' else 'in' end as direction,
         'email:address:' || case when emails.is_outbound
             then recipient_sides.external_address else emails.from_email end as customer_record_id,
-        case when emails.is_outbound then emails.from_email else recipient_sides.our_address end as rep_id
+        case when emails.is_outbound then emails.from_email else recipient_sides.our_address end as source_rep_id,
+        concat_ws(' ', emails.subject, emails.body_text) as content
     from emails
     left join recipient_sides on recipient_sides.message_key = emails.message_key
 ),
@@ -79,12 +84,32 @@ crm as (
         created_at as occurred_at,
         'out' as direction,
         'crm:lead:' || who_id as customer_record_id,
-        owner_id as rep_id
+        owner_id as source_rep_id,
+        subject as content
     from {{ ref('stg_crm__tasks') }}
+),
+
+touchpoints as (
+    select * from wecom
+    union all
+    select * from email
+    union all
+    select * from crm
+),
+
+rep_aliases as (
+    select * from {{ ref('int_sales_rep_aliases') }}
 )
 
-select * from wecom
-union all
-select * from email
-union all
-select * from crm
+select
+    touchpoints.touchpoint_id,
+    touchpoints.channel,
+    touchpoints.touch_type,
+    touchpoints.occurred_at,
+    touchpoints.direction,
+    touchpoints.customer_record_id,
+    coalesce(rep_aliases.rep_id, touchpoints.source_rep_id) as rep_id,
+    touchpoints.content
+from touchpoints
+left join rep_aliases on rep_aliases.alias = lower(touchpoints.source_rep_id)
+    or rep_aliases.alias = touchpoints.source_rep_id

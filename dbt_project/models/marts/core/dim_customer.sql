@@ -1,6 +1,7 @@
 {#- The single customer view: one row per connected component of the identity graph. Each
     golden attribute is taken from the source ranked first by the survivorship_rules seed
-    (most recent value on ties) and carries its winning source. -#}
+    (most recent value on ties) and carries its winning source. Activity (first/last touch),
+    lifecycle stage, owner and behaviour tags come from the customer's journeys and touches. -#}
 {% set attributes = ['customer_name', 'company_name', 'credit_code', 'mobile', 'email',
                      'wecom_external_userid', 'wecom_unionid'] %}
 {% set sources = ['crm', 'wecom', 'email', 'finance'] %}
@@ -57,6 +58,57 @@ golden as (
     group by customer_key
 ),
 
+touches as (
+    select
+        customer_key,
+        min(touchpoints.occurred_at) as first_touch_at,
+        max(touchpoints.occurred_at) as last_touch_at,
+        count(*) as touchpoints,
+        count(*) filter (where touchpoints.direction = 'in') as inbound_touchpoints,
+        arg_max(touchpoints.rep_id, touchpoints.occurred_at)
+            filter (where touchpoints.direction = 'out') as last_touch_rep_id
+    from {{ ref('int_touchpoints') }} as touchpoints
+    inner join components on components.record_id = touchpoints.customer_record_id
+    group by customer_key
+),
+
+stages as (
+    select * from {{ ref('canonical_stages') }}
+),
+
+journeys as (
+    select
+        journeys.*,
+        rep_aliases.rep_id as owner_rep_id
+    from {{ ref('int_funnel_journeys') }} as journeys
+    left join {{ ref('int_sales_rep_aliases') }} as rep_aliases on rep_aliases.alias = journeys.owner_id
+    where journeys.customer_key is not null
+),
+
+{#- customer: a deal was won; otherwise the furthest stage of an open journey; lost: every
+    journey lost; contact: known from chat, mail or finance only. -#}
+lifecycle as (
+    select
+        journeys.customer_key,
+        case
+            when bool_or(journeys.current_stage = 'won') then 'customer'
+            when bool_or(journeys.current_stage not in ('won', 'lost')) then
+                arg_max(open_stage.stage, open_stage.stage_order)
+                    filter (where journeys.current_stage not in ('won', 'lost'))
+            else 'lost'
+        end as lifecycle_stage,
+        arg_max(journeys.owner_rep_id, journeys.created_at) as owner_rep_id
+    from journeys
+    left join stages as open_stage on open_stage.stage_order = journeys.max_stage_order
+    group by journeys.customer_key
+),
+
+tags as (
+    select customer_key, string_agg(tag, ',' order by tag) as behaviour_tags
+    from {{ ref('int_customer_behaviour_tags') }}
+    group by customer_key
+),
+
 summary as (
     select
         customer_key,
@@ -84,6 +136,16 @@ select
     summary.{{ source }}_records,
     {% endfor %}
     summary.first_seen_at,
-    summary.last_seen_at
+    summary.last_seen_at,
+    touches.first_touch_at,
+    touches.last_touch_at,
+    coalesce(touches.touchpoints, 0) as touchpoints,
+    coalesce(touches.inbound_touchpoints, 0) as inbound_touchpoints,
+    coalesce(lifecycle.lifecycle_stage, 'contact') as lifecycle_stage,
+    coalesce(lifecycle.owner_rep_id, touches.last_touch_rep_id) as owner_rep_id,
+    coalesce(tags.behaviour_tags, '') as behaviour_tags
 from summary
 left join golden on golden.customer_key = summary.customer_key
+left join touches on touches.customer_key = summary.customer_key
+left join lifecycle on lifecycle.customer_key = summary.customer_key
+left join tags on tags.customer_key = summary.customer_key

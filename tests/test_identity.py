@@ -1,0 +1,93 @@
+"""The single customer view on real runs: a junk key merges nobody, keys stay stable across runs,
+and probabilistic links carry their explanation."""
+
+from __future__ import annotations
+
+import csv
+
+import dagster as dg
+import duckdb
+
+from conftest import run_pipeline
+from orchestration.runs import ingest_partitions, run_nightly
+
+JUNK_PHONE = "13912345678"
+JUNK_LEADS = 500
+
+
+def _write_junk_delivery(landing, delivery: str, activity: str) -> list[str]:
+    """500 unrelated people whose web form all carry the same front-desk phone."""
+    folder = landing / "crm" / delivery
+    folder.mkdir(parents=True)
+    header = ["Id", "FirstName", "LastName", "Company", "Email", "Phone", "MobilePhone", "LeadSource", "Status",
+              "Rating", "OwnerId", "CreatedDate", "ConvertedDate", "ConvertedAccountId", "ConvertedContactId",
+              "ConvertedOpportunityId", "IsConverted"]
+    ids = [f"00Q9z{n:010d}" for n in range(JUNK_LEADS)]
+    with open(folder / f"Lead_{activity.replace('-', '')}.csv", "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        for n, lead_id in enumerate(ids):
+            writer.writerow([lead_id, f"名{n}", "测", f"测试{n}号科技有限公司", f"junk{n}@example{n}.cn", JUNK_PHONE,
+                             "", "Web", "Open - Not Contacted", "Warm", "0055g00000AbC001",
+                             f"{activity}T0{n % 10}:00:00.000+0000", "", "", "", "", "false"])
+    return [f"crm:lead:{lead_id}" for lead_id in ids]
+
+
+def test_a_phone_shared_by_500_records_merges_none_of_them(copied_home):
+    records = _write_junk_delivery(copied_home.landing, "2026-01-02", "2026-01-01")
+    instance = dg.DagsterInstance.ephemeral()
+    assert ingest_partitions(instance, "2026-01-02", "2026-01-02").success
+    nightly = run_nightly(instance)
+    assert nightly.success
+
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        keys = conn.execute(
+            "SELECT count(DISTINCT customer_key), count(*) FROM marts.bridge_customer_source_record"
+            " WHERE list_contains(?, record_id)", [records]).fetchone()
+        junk = conn.execute(
+            "SELECT key_type, records FROM intermediate.int_identity__junk_keys WHERE key_value = '+86' || ?",
+            [JUNK_PHONE]).fetchall()
+        largest = conn.execute("SELECT max(member_records) FROM marts.dim_customer").fetchone()[0]
+    assert keys == (JUNK_LEADS, JUNK_LEADS)  # each lead its own customer
+    assert junk == [("mobile", JUNK_LEADS)]  # reported, with how many records carry it
+    assert largest < JUNK_LEADS
+    # The junk key shows as a warning check in the run, not as a silent drop.
+    warned = [e for e in nightly.get_asset_check_evaluations() if e.check_name == "no_junk_identity_keys"]
+    assert warned and not warned[0].passed and warned[0].severity == dg.AssetCheckSeverity.WARN
+
+
+def test_customer_keys_are_stable_across_runs_of_the_same_data(copied_home):
+    query = "SELECT record_id, customer_key FROM marts.bridge_customer_source_record ORDER BY record_id"
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        before = conn.execute(query).fetchall()
+
+    assert run_pipeline().success
+
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        after = conn.execute(query).fetchall()
+        history = conn.execute(
+            "SELECT count(*), count(DISTINCT member_fingerprint), count(*) FILTER (WHERE first_built_at < last_built_at)"
+            " FROM intermediate.int_identity__key_history").fetchone()
+    assert after == before
+    rows, fingerprints, seen_twice = history
+    # Both runs' member sets are in the history, each with one key, all of them built twice.
+    assert rows == fingerprints == seen_twice == len({key for _, key in after})
+
+
+def test_probabilistic_links_explain_themselves(demo):
+    with duckdb.connect(str(demo.home.warehouse), read_only=True) as conn:
+        links = conn.execute(
+            "SELECT match_weight, weight_person_name + weight_company + weight_seen_at + weight_rep_id + prior_weight,"
+            " match_probability, is_link, explanation FROM intermediate.int_identity__probabilistic_links").fetchall()
+        linked_in_graph = conn.execute(
+            "SELECT count(*) FROM intermediate.int_identity__probabilistic_links AS links"
+            " JOIN intermediate.int_identity__components AS l ON l.record_id = links.record_id_l"
+            " JOIN intermediate.int_identity__components AS r ON r.record_id = links.record_id_r"
+            " WHERE links.is_link AND l.customer_key <> r.customer_key").fetchone()[0]
+    assert any(is_link for *_, is_link, _ in links)
+    for total, parts, probability, is_link, explanation in links:
+        assert abs(total - parts) < 1e-9  # the weights add up to the total
+        assert abs(probability - 2 ** total / (1 + 2 ** total)) < 1e-9
+        assert is_link == (probability >= 0.99)
+        assert explanation.startswith("person_name ") and "prior" in explanation
+    assert linked_in_graph == 0  # every accepted link joins its two records into one customer

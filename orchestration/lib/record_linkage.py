@@ -41,6 +41,8 @@ class LinkageSettings:
     seed: int = 42
     max_u_pairs: int = 2_000_000
     max_days_apart: int = 7  # name-only candidates must appear within this many days
+    threads: int = 2
+    memory_limit: str = "4GB"  # Splink's own DuckDB spills to disk beyond this
 
 
 def empty_links() -> pa.Table:
@@ -59,8 +61,11 @@ def _settings(cfg: LinkageSettings):
             cll.ExactMatchLevel("company_norm"),
             # one mistyped or dropped character (新息/信息, 瑞大/瑞达)
             cll.DamerauLevenshteinLevel("company_norm", 1),
-            # the rep's remark names the company by its first characters only
-            cll.ExactMatchLevel("company_hint"),
+            # the rep's remark names the company by its first characters only; when both
+            # records carry full names that differ, equal first characters prove nothing
+            cll.CustomLevel(
+                '"company_hint_l" = "company_hint_r" and ("company_norm_l" is null or "company_norm_r" is null)',
+                label_for_charts="Same first characters, one full name unknown"),
             cll.ElseLevel(),
         ],
     )
@@ -75,9 +80,11 @@ def _settings(cfg: LinkageSettings):
                 "seen_at", input_is_string=False, metrics=["day", "day"], thresholds=[1, cfg.max_days_apart]),
             cl.ExactMatch("rep_id"),
         ],
+        # Candidate pairs: same name within max_days_apart, or same company start and same rep.
+        # Both stay small at scale (a common name has hundreds of holders, but few a week).
         blocking_rules_to_generate_predictions=[
             f"l.person_name = r.person_name and abs(date_diff('day', l.seen_at, r.seen_at)) <= {cfg.max_days_apart}",
-            block_on("company_hint"),
+            block_on("company_hint", "rep_id"),
         ],
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=[],
@@ -90,9 +97,11 @@ def _train(linker, cfg: LinkageSettings) -> None:
     linker.training.estimate_probability_two_random_records_match(
         [block_on("person_name", "company_hint")], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.max_u_pairs, seed=cfg.seed)
-    # Each EM pass fixes one comparison (its blocking column) and learns the others' m values.
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("person_name"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("company_hint"))
+    # Each EM pass holds the comparisons it blocks on fixed and learns the others' m values;
+    # the two passes together cover all four, on narrow blocks that stay small at scale.
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        "l.person_name = r.person_name and abs(date_diff('day', l.seen_at, r.seen_at)) <= 1")
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("company_hint", "rep_id"))
 
 
 def predict_links(features: pa.Table, cfg: LinkageSettings = LinkageSettings()) -> pa.Table:
@@ -107,7 +116,8 @@ def predict_links(features: pa.Table, cfg: LinkageSettings = LinkageSettings()) 
 
     conn = duckdb.connect()
     try:
-        conn.execute("SET threads TO 2")
+        conn.execute(f"SET threads TO {cfg.threads}")
+        conn.execute(f"SET memory_limit = '{cfg.memory_limit}'")
         api = DuckDBAPI(conn)
         linker = Linker(api.register(features.select(list(FEATURE_COLUMNS))), _settings(cfg),
                         log_level=logging.WARNING)

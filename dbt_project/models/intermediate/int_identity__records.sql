@@ -15,9 +15,13 @@ contacts as (
         external_userid,
         max(display_name) as display_name,
         max(company_name) as company_name,
+        max(company_norm) as company_norm,
         max(unionid) as unionid,
         max(mobiles[1]) as mobile,
-        min(added_at) as first_added_at
+        min(added_at) as first_added_at,
+        {#- the first rep to add the contact, and how they noted it -#}
+        arg_min(remark, added_at) as remark,
+        arg_min(rep_userid, added_at) as rep_userid
     from {{ ref('stg_wecom__external_contacts') }}
     group by external_userid
 ),
@@ -26,14 +30,20 @@ emails as (
     select * from {{ ref('stg_email__messages') }}
 ),
 
+{#- Each address with the name it signs with and the address on the other side of the mail
+    (the rep, when the address is a customer's). -#}
 email_addresses as (
-    select from_email as address, from_name as display_name, sent_at from emails
+    select from_email as address, from_name as display_name, sent_at, to_emails[1] as other_address from emails
     union all
-    select unnest(to_emails) as address, cast(null as varchar) as display_name, sent_at from emails
+    select unnest(to_emails) as address, cast(null as varchar) as display_name, sent_at, from_email from emails
 ),
 
 external_addresses as (
-    select address, max(display_name) as display_name, min(sent_at) as first_seen_at
+    select
+        address,
+        max(display_name) as display_name,
+        min(sent_at) as first_seen_at,
+        arg_min(other_address, sent_at) as rep_address
     from email_addresses
     where address is not null
       and {{ dbt.split_part('address', "'@'", 2) }} not in ('{{ company_domains | join("', '") }}')
@@ -52,33 +62,35 @@ records as (
     select
         'crm:lead:' || lead_id as record_id, 'crm' as source, 'lead' as entity, lead_id as natural_id,
         created_at as observed_at, nullif(contact_name, '') as customer_name, company_name,
-        cast(null as varchar) as credit_code, mobile, email,
-        cast(null as varchar) as wecom_external_userid, cast(null as varchar) as wecom_unionid
+        company_norm, cast(null as varchar) as credit_code, mobile, email,
+        cast(null as varchar) as wecom_external_userid, cast(null as varchar) as wecom_unionid,
+        cast(null as varchar) as remark, owner_id as source_rep_id
     from leads
     union all
     select
         'crm:opportunity:' || opportunity_id, 'crm', 'opportunity', opportunity_id,
-        created_at, null, null, null, null, null, null, null
+        created_at, null, null, null, null, null, null, null, null, null, owner_id
     from opportunities
     union all
     select
         'wecom:contact:' || external_userid, 'wecom', 'contact', external_userid,
-        first_added_at, display_name, company_name, null, mobile, null, external_userid, unionid
+        first_added_at, display_name, company_name, company_norm, null, mobile, null, external_userid, unionid,
+        remark, rep_userid
     from contacts
     union all
     select
         'email:address:' || address, 'email', 'address', address,
-        first_seen_at, nullif(display_name, ''), null, null, null, address, null, null
+        first_seen_at, nullif(display_name, ''), null, null, null, null, address, null, null, null, rep_address
     from external_addresses
     union all
     select
         'finance:invoice:' || invoice_number, 'finance', 'invoice', invoice_number,
-        issued_at, null, buyer_name, buyer_credit_code, null, null, null, null
+        issued_at, null, buyer_name, buyer_company_norm, buyer_credit_code, null, null, null, null, null, null
     from invoices
     union all
     select
         'finance:bank_receipt:' || transaction_id, 'finance', 'bank_receipt', transaction_id,
-        transacted_at, null, counterparty_name, null, null, null, null, null
+        transacted_at, null, counterparty_name, counterparty_company_norm, null, null, null, null, null, null, null
     from receipts
 )
 

@@ -21,15 +21,29 @@ def _published_rows(path) -> dict[str, list]:
         }
 
 
-def test_rerunning_the_same_delivery_changes_no_row_counts(copied_home):
+KEYS_QUERY = "SELECT record_id, customer_key FROM marts.bridge_customer_source_record ORDER BY record_id"
+HISTORY_QUERY = ("SELECT count(*), count(DISTINCT member_fingerprint), count(*) FILTER (WHERE first_built_at < last_built_at)"
+                 " FROM intermediate.int_identity__key_history")
+
+
+def test_rerunning_the_same_delivery_changes_no_row_counts_and_no_customer_keys(copied_home):
     before = layer_row_counts(copied_home.warehouse)
     published_before = _published_rows(copied_home.serving)
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        keys_before = conn.execute(KEYS_QUERY).fetchall()
 
     runs = run_pipeline()
 
     assert runs.success
     result = runs.nightly
-    assert layer_row_counts(copied_home.warehouse) == before
+    layers_after = layer_row_counts(copied_home.warehouse)
+    # The key history is the one table meant to grow over runs; here it must not (same members).
+    assert layers_after == before
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        assert conn.execute(KEYS_QUERY).fetchall() == keys_before
+        rows, fingerprints, built_twice = conn.execute(HISTORY_QUERY).fetchone()
+    # Every member set of both runs is in the history once, with one key, built by both runs.
+    assert rows == fingerprints == built_twice == len({key for _, key in keys_before})
     published_after = _published_rows(copied_home.serving)
     assert published_after["mart_stage_conversion"] == published_before["mart_stage_conversion"]
     assert published_after["dim_customer"] == published_before["dim_customer"]

@@ -1,5 +1,6 @@
-"""The single customer view on real runs: a junk key merges nobody, keys stay stable across runs,
-and probabilistic links carry their explanation."""
+"""The single customer view on real runs: a junk key merges nobody, probabilistic links carry
+their explanation and can be turned off. (Key stability across runs is checked with the re-run in
+test_gate_and_rerun.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
-from conftest import run_pipeline
 from orchestration.lib.record_linkage import LINKS_SCHEMA, LinkageSettings, predict_links
 from orchestration.runs import ingest_partitions, run_nightly
 from orchestration.settings import DBT_PROJECT_DIR
@@ -61,24 +61,6 @@ def test_a_phone_shared_by_500_records_merges_none_of_them(copied_home):
     # The junk key shows as a warning check in the run, not as a silent drop.
     warned = [e for e in nightly.get_asset_check_evaluations() if e.check_name == "no_junk_identity_keys"]
     assert warned and not warned[0].passed and warned[0].severity == dg.AssetCheckSeverity.WARN
-
-
-def test_customer_keys_are_stable_across_runs_of_the_same_data(copied_home):
-    query = "SELECT record_id, customer_key FROM marts.bridge_customer_source_record ORDER BY record_id"
-    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
-        before = conn.execute(query).fetchall()
-
-    assert run_pipeline().success
-
-    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
-        after = conn.execute(query).fetchall()
-        history = conn.execute(
-            "SELECT count(*), count(DISTINCT member_fingerprint), count(*) FILTER (WHERE first_built_at < last_built_at)"
-            " FROM intermediate.int_identity__key_history").fetchone()
-    assert after == before
-    rows, fingerprints, seen_twice = history
-    # Both runs' member sets are in the history, each with one key, all of them built twice.
-    assert rows == fingerprints == seen_twice == len({key for _, key in after})
 
 
 def test_probabilistic_links_explain_themselves(demo):

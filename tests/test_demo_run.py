@@ -13,7 +13,8 @@ def test_demo_publishes_conversion_mart_and_customer_view(demo):
     assert published is not None
     with duckdb.connect(str(demo.home.serving), read_only=True) as conn:
         tables = {row[0] for row in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        assert {"mart_stage_conversion", "dim_customer", "publish_log"} <= tables
+        assert {"mart_stage_conversion", "dim_customer", "bridge_customer_source_record", "fct_touchpoints",
+                "publish_log"} <= tables
         assert conn.execute("SELECT count(*) FROM mart_stage_conversion").fetchone()[0] > 0
         assert conn.execute("SELECT count(*) FROM dim_customer").fetchone()[0] > 0
         log_runs = {row[0] for row in conn.execute("SELECT DISTINCT run_id FROM publish_log").fetchall()}

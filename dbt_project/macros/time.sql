@@ -11,3 +11,7 @@
 {% macro local_month(column) -%}
     cast({{ dbt.date_trunc('month', to_local_time(column)) }} as date)
 {%- endmacro %}
+
+{% macro local_date(column) -%}
+    cast({{ to_local_time(column) }} as date)
+{%- endmacro %}

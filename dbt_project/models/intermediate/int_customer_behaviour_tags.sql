@@ -6,10 +6,8 @@ with rules as (
 ),
 
 touches as (
-    select components.customer_key, touchpoints.*
-    from {{ ref('int_touchpoints') }} as touchpoints
-    inner join {{ ref('int_identity__components') }} as components
-        on components.record_id = touchpoints.customer_record_id
+    select * from {{ ref('int_touchpoints') }}
+    where customer_key is not null
 ),
 
 inbound as (

@@ -16,10 +16,8 @@ stage_map as (
 ),
 
 touches as (
-    select components.customer_key, touchpoints.occurred_at
-    from {{ ref('int_touchpoints') }} as touchpoints
-    inner join {{ ref('int_identity__components') }} as components
-        on components.record_id = touchpoints.customer_record_id
+    select customer_key, occurred_at from {{ ref('int_touchpoints') }}
+    where customer_key is not null
 ),
 
 as_of as (

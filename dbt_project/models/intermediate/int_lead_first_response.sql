@@ -28,10 +28,10 @@ auto_replies as (
 ),
 
 genuine_outbound as (
-    select components.customer_key, touchpoints.touchpoint_id, touchpoints.channel, touchpoints.occurred_at
+    select touchpoints.customer_key, touchpoints.touchpoint_id, touchpoints.channel, touchpoints.occurred_at
     from {{ ref('int_touchpoints') }} as touchpoints
-    inner join components on components.record_id = touchpoints.customer_record_id
     where touchpoints.direction = 'out'
+      and touchpoints.customer_key is not null
       and not exists (
           select 1 from auto_replies
           where regexp_matches(lower(coalesce(touchpoints.content, '')), lower(auto_replies.pattern))

@@ -60,7 +60,7 @@ golden as (
 
 touches as (
     select
-        customer_key,
+        touchpoints.customer_key,
         min(touchpoints.occurred_at) as first_touch_at,
         max(touchpoints.occurred_at) as last_touch_at,
         count(*) as touchpoints,
@@ -68,8 +68,8 @@ touches as (
         arg_max(touchpoints.rep_id, touchpoints.occurred_at)
             filter (where touchpoints.direction = 'out') as last_touch_rep_id
     from {{ ref('int_touchpoints') }} as touchpoints
-    inner join components on components.record_id = touchpoints.customer_record_id
-    group by customer_key
+    where touchpoints.customer_key is not null
+    group by touchpoints.customer_key
 ),
 
 stages as (

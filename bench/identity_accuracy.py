@@ -51,7 +51,8 @@ def main() -> None:
     home = args.home or Path(tempfile.mkdtemp(prefix="bench_identity_"))
     landing, warehouse = home / "landing", home / "warehouse.duckdb"
     env = {**os.environ, "FUNNEL_HOME": str(home), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.pop("FUNNEL_LANDING_DIR", None), env.pop("FUNNEL_WAREHOUSE", None), env.pop("DAGSTER_HOME", None)
+    for derived in ("FUNNEL_LANDING_DIR", "FUNNEL_WAREHOUSE", "DAGSTER_HOME"):  # follow FUNNEL_HOME instead
+        env.pop(derived, None)
     figures: dict = {"customers": args.customers}
     try:
         if not (landing / "ground_truth").exists():

@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from orchestration.generator.formats import SF_LEAD
 from orchestration.lib.record_linkage import LINKS_SCHEMA, LinkageSettings, predict_links
 from orchestration.runs import ingest_partitions, run_nightly
 from orchestration.settings import DBT_PROJECT_DIR
@@ -26,17 +27,15 @@ def _write_junk_delivery(landing, delivery: str, activity: str) -> list[str]:
     """500 unrelated people whose web form all carry the same front-desk phone."""
     folder = landing / "crm" / delivery
     folder.mkdir(parents=True)
-    header = ["Id", "FirstName", "LastName", "Company", "Email", "Phone", "MobilePhone", "LeadSource", "Status",
-              "Rating", "OwnerId", "CreatedDate", "ConvertedDate", "ConvertedAccountId", "ConvertedContactId",
-              "ConvertedOpportunityId", "IsConverted"]
     ids = [f"00Q9z{n:010d}" for n in range(JUNK_LEADS)]
     with open(folder / f"Lead_{activity.replace('-', '')}.csv", "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(header)
+        writer = csv.DictWriter(out, fieldnames=SF_LEAD, restval="", lineterminator="\r\n")
+        writer.writeheader()
         for n, lead_id in enumerate(ids):
-            writer.writerow([lead_id, f"名{n}", "测", f"测试{n}号科技有限公司", f"junk{n}@example{n}.cn", JUNK_PHONE,
-                             "", "Web", "Open - Not Contacted", "Warm", "0055g00000AbC001",
-                             f"{activity}T0{n % 10}:00:00.000+0000", "", "", "", "", "false"])
+            writer.writerow({"Id": lead_id, "FirstName": f"名{n}", "LastName": "测", "Company": f"测试{n}号科技有限公司",
+                             "Email": f"junk{n}@example{n}.cn", "Phone": JUNK_PHONE, "LeadSource": "Web",
+                             "Status": "Open - Not Contacted", "Rating": "Warm", "OwnerId": "0055g00000AbC001",
+                             "CreatedDate": f"{activity}T0{n % 10}:00:00.000+0000", "IsConverted": "false"})
     return [f"crm:lead:{lead_id}" for lead_id in ids]
 
 

@@ -14,6 +14,7 @@ in-memory DuckDB: nothing of Splink's working tables reaches the warehouse.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 
 import duckdb
@@ -47,6 +48,11 @@ class LinkageSettings:
 
 def empty_links() -> pa.Table:
     return LINKS_SCHEMA.empty_table()
+
+
+def _same_name_within(days: int) -> str:
+    """Blocking rule: the same person name, first seen at most ``days`` apart."""
+    return f"l.person_name = r.person_name and abs(date_diff('day', l.seen_at, r.seen_at)) <= {days}"
 
 
 def _settings(cfg: LinkageSettings):
@@ -83,11 +89,10 @@ def _settings(cfg: LinkageSettings):
         # Candidate pairs: same name within max_days_apart, or same company start and same rep.
         # Both stay small at scale (a common name has hundreds of holders, but few a week).
         blocking_rules_to_generate_predictions=[
-            f"l.person_name = r.person_name and abs(date_diff('day', l.seen_at, r.seen_at)) <= {cfg.max_days_apart}",
+            _same_name_within(cfg.max_days_apart),
             block_on("company_hint", "rep_id"),
         ],
         retain_intermediate_calculation_columns=True,
-        additional_columns_to_retain=[],
     )
 
 
@@ -99,8 +104,7 @@ def _train(linker, cfg: LinkageSettings) -> None:
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.max_u_pairs, seed=cfg.seed)
     # Each EM pass holds the comparisons it blocks on fixed and learns the others' m values;
     # the two passes together cover all four, on narrow blocks that stay small at scale.
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        "l.person_name = r.person_name and abs(date_diff('day', l.seen_at, r.seen_at)) <= 1")
+    linker.training.estimate_parameters_using_expectation_maximisation(_same_name_within(1))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("company_hint", "rep_id"))
 
 
@@ -114,18 +118,17 @@ def predict_links(features: pa.Table, cfg: LinkageSettings = LinkageSettings()) 
 
     from splink import DuckDBAPI, Linker
 
-    conn = duckdb.connect()
-    try:
+    # An in-memory DuckDB spills to ./.tmp by default, i.e. into whatever folder dbt runs from.
+    with tempfile.TemporaryDirectory(prefix="funnel_splink_") as spill, duckdb.connect() as conn:
         conn.execute(f"SET threads TO {cfg.threads}")
         conn.execute(f"SET memory_limit = '{cfg.memory_limit}'")
+        conn.execute(f"SET temp_directory = '{spill}'")
         api = DuckDBAPI(conn)
         linker = Linker(api.register(features.select(list(FEATURE_COLUMNS))), _settings(cfg),
                         log_level=logging.WARNING)
         _train(linker, cfg)
         pairs = linker.inference.predict(threshold_match_probability=cfg.review_threshold)
         rows = pairs.as_duckdbpyrelation().arrow().read_all().to_pylist()
-    finally:
-        conn.close()
     return _explain(rows, cfg)
 
 

@@ -32,5 +32,4 @@ select
     records.observed_at as seen_at
 from records
 left join remarks on remarks.record_id = records.record_id
-left join rep_aliases
-    on rep_aliases.alias = records.source_rep_id or rep_aliases.alias = lower(records.source_rep_id)
+left join rep_aliases on rep_aliases.alias = records.source_rep_id

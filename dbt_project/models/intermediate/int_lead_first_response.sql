@@ -1,7 +1,8 @@
 {#- For every lead: its grade, owner, channel, SLA and the first genuine outbound touch to its
     customer in any channel (chat, mail, CRM call/visit task) at or after the lead was created —
     the CRM exports carry no assignment time, so creation stands for assignment (kpis.md K06).
-    Touches matching auto_reply_patterns are not a response. -#}
+    Touches matching auto_reply_patterns are not a response. The same pass over the lead's
+    touches also finds its latest touch in either direction (K08, K27). -#}
 with leads as (
     select * from {{ ref('stg_crm__leads') }}
 ),
@@ -27,15 +28,17 @@ auto_replies as (
     select * from {{ ref('auto_reply_patterns') }}
 ),
 
-genuine_outbound as (
-    select touchpoints.customer_key, touchpoints.touchpoint_id, touchpoints.channel, touchpoints.occurred_at
+touches as (
+    select
+        touchpoints.customer_key,
+        touchpoints.channel,
+        touchpoints.occurred_at,
+        touchpoints.direction = 'out' and not exists (
+            select 1 from auto_replies
+            where regexp_matches(lower(coalesce(touchpoints.content, '')), lower(auto_replies.pattern))
+        ) as is_genuine_response
     from {{ ref('int_touchpoints') }} as touchpoints
-    where touchpoints.direction = 'out'
-      and touchpoints.customer_key is not null
-      and not exists (
-          select 1 from auto_replies
-          where regexp_matches(lower(coalesce(touchpoints.content, '')), lower(auto_replies.pattern))
-      )
+    where touchpoints.customer_key is not null
 ),
 
 graded as (
@@ -50,15 +53,17 @@ graded as (
     left join components on components.record_id = 'crm:lead:' || leads.lead_id
 ),
 
-first_touch as (
+lead_touches as (
     select
         graded.lead_id,
-        min(genuine_outbound.occurred_at) as first_response_at,
-        arg_min(genuine_outbound.channel, genuine_outbound.occurred_at) as first_response_channel
+        min(touches.occurred_at) filter (where touches.is_genuine_response) as first_response_at,
+        arg_min(touches.channel, touches.occurred_at) filter (where touches.is_genuine_response)
+            as first_response_channel,
+        max(touches.occurred_at) as last_touch_at
     from graded
-    inner join genuine_outbound
-        on genuine_outbound.customer_key = graded.customer_key
-        and genuine_outbound.occurred_at >= graded.created_at
+    inner join touches
+        on touches.customer_key = graded.customer_key
+        and touches.occurred_at >= graded.created_at
     group by graded.lead_id
 )
 
@@ -70,13 +75,14 @@ select
     coalesce(rep_aliases.rep_id, graded.owner_id) as owner_rep_id,
     coalesce(journeys.channel, 'unknown') as channel,
     sla.sla_minutes,
-    first_touch.first_response_at,
-    first_touch.first_response_channel,
-    date_diff('second', graded.created_at, first_touch.first_response_at) / 60.0 as response_minutes,
-    coalesce(date_diff('second', graded.created_at, first_touch.first_response_at) <= sla.sla_minutes * 60, false)
-        as responded_within_sla
+    lead_touches.first_response_at,
+    lead_touches.first_response_channel,
+    date_diff('second', graded.created_at, lead_touches.first_response_at) / 60.0 as response_minutes,
+    coalesce(date_diff('second', graded.created_at, lead_touches.first_response_at) <= sla.sla_minutes * 60, false)
+        as responded_within_sla,
+    lead_touches.last_touch_at
 from graded
-left join first_touch on first_touch.lead_id = graded.lead_id
+left join lead_touches on lead_touches.lead_id = graded.lead_id
 left join journeys on journeys.lead_id = graded.lead_id
 left join sla on sla.grade = graded.grade
 left join {{ ref('int_sales_rep_aliases') }} as rep_aliases on rep_aliases.alias = graded.owner_id

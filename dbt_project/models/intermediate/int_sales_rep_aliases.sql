@@ -1,5 +1,6 @@
 {#- Every id a rep goes by in any system (CRM user id or owner name, WeCom userid, mail address)
-    → the roster's rep_id, so touches, leads and contacts name the same rep the same way. -#}
+    → the roster's rep_id, so touches, leads and contacts name the same rep the same way. Mail
+    addresses are lower-cased here as ingest lower-cases every address it reads. -#}
 with reps as (
     select * from {{ ref('sales_reps') }}
 ),

@@ -1,8 +1,9 @@
 {#- Interactions from every channel, with the source record of the customer side, so the core
     mart can attach the customer. Direction: `out` when our side (a rep) initiated it. The rep is
     the roster's rep_id (int_sales_rep_aliases), or the system's own id for someone not on the
-    roster; customer_key is the customer of the customer-side record (int_identity__components). content is what was said (chat text, mail subject and body, task subject), kept here
-    for behaviour tags and not published. -#}
+    roster; customer_key is the customer of the customer-side record (int_identity__components).
+    content is what was said (chat text, mail subject and body, task subject), kept here for
+    behaviour tags and not published. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set ours %}('{{ company_domains | join("', '") }}'){% endset %}
 
@@ -114,5 +115,4 @@ select
 from touchpoints
 left join {{ ref('int_identity__components') }} as components
     on components.record_id = touchpoints.customer_record_id
-left join rep_aliases on rep_aliases.alias = lower(touchpoints.source_rep_id)
-    or rep_aliases.alias = touchpoints.source_rep_id
+left join rep_aliases on rep_aliases.alias = touchpoints.source_rep_id

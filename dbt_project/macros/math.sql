@@ -9,3 +9,29 @@
 {% macro count_where(condition) -%}
     cast(sum(case when {{ condition }} then 1 else 0 end) as {{ dbt.type_bigint() }})
 {%- endmacro %}
+
+{#- Continuous percentile (p in [0, 1]) as an aggregate. -#}
+{% macro percentile_cont(column, p) -%}
+    {{ return(adapter.dispatch('percentile_cont')(column, p)) }}
+{%- endmacro %}
+
+{% macro default__percentile_cont(column, p) -%}
+    percentile_cont({{ p }}) within group (order by {{ column }})
+{%- endmacro %}
+
+{% macro duckdb__percentile_cont(column, p) -%}
+    quantile_cont({{ column }}, {{ p }})
+{%- endmacro %}
+
+{#- The first capture group of a regular expression, NULL when it does not match. -#}
+{% macro regexp_capture(expression, pattern) -%}
+    {{ return(adapter.dispatch('regexp_capture')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_capture(expression, pattern) -%}
+    substring({{ expression }} from '{{ pattern }}')
+{%- endmacro %}
+
+{% macro duckdb__regexp_capture(expression, pattern) -%}
+    nullif(regexp_extract({{ expression }}, '{{ pattern }}', 1), '')
+{%- endmacro %}

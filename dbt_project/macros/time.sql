@@ -15,3 +15,23 @@
 {% macro local_date(column) -%}
     cast({{ to_local_time(column) }} as date)
 {%- endmacro %}
+
+{#- The UTC instant at which a local (reporting_timezone) calendar day begins: AT TIME ZONE on a
+    naive timestamp reads it as wall-clock time in that zone (DuckDB and PostgreSQL alike). -#}
+{% macro local_day_start(date_expression) -%}
+    (cast({{ date_expression }} as timestamp) at time zone '{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
+{#- First day of the local ISO week (Monday). -#}
+{% macro local_week(column) -%}
+    cast({{ dbt.date_trunc('week', to_local_time(column)) }} as date)
+{%- endmacro %}
+
+{#- A one-column relation `day` with every calendar day from start to end inclusive (both
+    dates). generate_series as a table function exists on DuckDB and PostgreSQL. -#}
+{% macro day_spine(start_date, end_date) -%}
+    select cast(spine_day as date) as day
+    from generate_series(
+        cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval '1 day'
+    ) as spine(spine_day)
+{%- endmacro %}

@@ -1,7 +1,6 @@
 {#- Every lead with whether it is still open (its current CRM status maps to the canonical
     `lead` stage: neither converted nor dropped) and how many days it has been idle since its
-    latest touch (int_lead_first_response) as of the data's latest activity (the night's
-    "today", which also holds when a history is replayed). -#}
+    latest touch (int_lead_first_response) as of the data's latest activity (int_as_of). -#}
 with leads as (
     select * from {{ ref('stg_crm__leads') }}
 ),
@@ -16,10 +15,7 @@ stage_map as (
 ),
 
 as_of as (
-    select greatest(
-        (select max(occurred_at) from {{ ref('int_touchpoints') }} where customer_key is not null),
-        (select max(created_at) from leads)
-    ) as as_of_at
+    select as_of_at from {{ ref('int_as_of') }}
 )
 
 select

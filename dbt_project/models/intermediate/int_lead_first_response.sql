@@ -1,7 +1,7 @@
 {#- For every lead: its grade, owner, channel, SLA and the first genuine outbound touch to its
     customer in any channel (chat, mail, CRM call/visit task) at or after the lead was created —
     the CRM exports carry no assignment time, so creation stands for assignment (kpis.md K06).
-    Touches matching auto_reply_patterns are not a response. The same pass over the lead's
+    Auto-replies (int_touchpoints.is_genuine_outbound false) are not a response. The same pass over the lead's
     touches also finds its latest touch in either direction (K08, K27). -#}
 with leads as (
     select * from {{ ref('stg_crm__leads') }}
@@ -24,21 +24,10 @@ components as (
     select * from {{ ref('int_identity__components') }}
 ),
 
-auto_replies as (
-    select * from {{ ref('auto_reply_patterns') }}
-),
-
 touches as (
-    select
-        touchpoints.customer_key,
-        touchpoints.channel,
-        touchpoints.occurred_at,
-        touchpoints.direction = 'out' and not exists (
-            select 1 from auto_replies
-            where regexp_matches(lower(coalesce(touchpoints.content, '')), lower(auto_replies.pattern))
-        ) as is_genuine_response
-    from {{ ref('int_touchpoints') }} as touchpoints
-    where touchpoints.customer_key is not null
+    select customer_key, channel, occurred_at, is_genuine_outbound as is_genuine_response
+    from {{ ref('int_touchpoints') }}
+    where customer_key is not null
 ),
 
 graded as (

@@ -3,7 +3,8 @@
     the roster's rep_id (int_sales_rep_aliases), or the system's own id for someone not on the
     roster; customer_key is the customer of the customer-side record (int_identity__components).
     content is what was said (chat text, mail subject and body, task subject), kept here for
-    behaviour tags and not published. -#}
+    behaviour tags and not published. is_genuine_outbound marks what our side sent that is not an
+    automated reply (auto_reply_patterns): what response time, follow-up and interaction KPIs count. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set ours %}('{{ company_domains | join("', '") }}'){% endset %}
 
@@ -72,7 +73,7 @@ email as (
         'email:address:' || case when emails.is_outbound
             then recipient_sides.external_address else emails.from_email end as customer_record_id,
         case when emails.is_outbound then emails.from_email else recipient_sides.our_address end as source_rep_id,
-        concat_ws(' ', emails.subject, emails.body_text) as content
+        concat_ws(' ', emails.subject, emails.body_text, emails.attachments) as content
     from emails
     left join recipient_sides on recipient_sides.message_key = emails.message_key
 ),
@@ -100,6 +101,10 @@ touchpoints as (
 
 rep_aliases as (
     select * from {{ ref('int_sales_rep_aliases') }}
+),
+
+auto_replies as (
+    select * from {{ ref('auto_reply_patterns') }}
 )
 
 select
@@ -111,7 +116,11 @@ select
     touchpoints.customer_record_id,
     components.customer_key,
     coalesce(rep_aliases.rep_id, touchpoints.source_rep_id) as rep_id,
-    touchpoints.content
+    touchpoints.content,
+    touchpoints.direction = 'out' and not exists (
+        select 1 from auto_replies
+        where regexp_matches(lower(coalesce(touchpoints.content, '')), lower(auto_replies.pattern))
+    ) as is_genuine_outbound
 from touchpoints
 left join {{ ref('int_identity__components') }} as components
     on components.record_id = touchpoints.customer_record_id

@@ -13,8 +13,8 @@ select
     count(*) as leads,
     {{ count_where('first_response_at is not null') }} as responded_leads,
     avg(response_minutes) as response_minutes_mean,
-    quantile_cont(response_minutes, 0.5) as response_minutes_median,
-    quantile_cont(response_minutes, 0.9) as response_minutes_p90,
+    {{ percentile_cont("response_minutes", 0.5) }} as response_minutes_median,
+    {{ percentile_cont("response_minutes", 0.9) }} as response_minutes_p90,
     {{ count_where('responded_within_sla') }} as sla_met_leads,
     {{ safe_divide(count_where('responded_within_sla'), 'count(*)') }} as sla_attainment_rate
 from leads

@@ -1,0 +1,78 @@
+{#- K02: each customer's first inbound contact — a CRM lead (web form, call), a WeCom add, or the
+    first mail received from an address — with its time and channel, and whether the customer
+    left a usable contact through any of them: a valid mobile or e-mail on a lead, a WeCom add,
+    or their own mail address. -#}
+with touchpoints as (
+    select * from {{ ref('int_touchpoints') }}
+),
+
+components as (
+    select * from {{ ref('int_identity__components') }}
+),
+
+channel_map as (
+    select * from {{ ref('channel_map') }}
+),
+
+contacts as (
+    select
+        external_userid,
+        min(added_at) as added_at,
+        arg_min(contact_way_state, added_at) as contact_way_state
+    from {{ ref('stg_wecom__external_contacts') }}
+    group by external_userid
+),
+
+inbound as (
+    select
+        customer_key,
+        created_at as contacted_at,
+        'crm_lead' as contact_source,
+        lead_id as contact_id,
+        channel,
+        has_valid_mobile or has_email as is_usable
+    from {{ ref('int_lead_scores') }}
+    where customer_key is not null
+    union all
+    select
+        components.customer_key,
+        contacts.added_at,
+        'wecom_add',
+        contacts.external_userid,
+        coalesce(channel_map.channel, 'unknown'),
+        true
+    from contacts
+    inner join components on components.record_id = 'wecom:contact:' || contacts.external_userid
+    left join channel_map
+        on channel_map.source_system = 'wecom' and channel_map.source_value = contacts.contact_way_state
+    union all
+    select
+        touchpoints.customer_key,
+        min(touchpoints.occurred_at),
+        'inbound_email',
+        min(touchpoints.customer_record_id),
+        coalesce(min(channel_map.channel), 'unknown'),
+        true
+    from touchpoints
+    left join channel_map on channel_map.source_system = 'email' and channel_map.source_value = 'inbound'
+    where touchpoints.channel = 'email' and touchpoints.direction = 'in' and touchpoints.customer_key is not null
+    group by touchpoints.customer_key, touchpoints.customer_record_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by customer_key order by contacted_at, contact_source, contact_id) as contact_rank,
+        bool_or(is_usable) over (partition by customer_key) as left_usable_contact
+    from inbound
+)
+
+select
+    customer_key,
+    contacted_at as first_contacted_at,
+    contact_source as first_contact_source,
+    contact_id as first_contact_id,
+    channel,
+    left_usable_contact
+from ranked
+where contact_rank = 1

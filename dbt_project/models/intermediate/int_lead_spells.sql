@@ -1,0 +1,53 @@
+{#- The stretches during which each lead was open. A lead opens when it is created; each export
+    version (stg_crm__lead_versions) tells its status at the end of that day: a status that maps
+    to canonical `lead` is open, any other (converted, dropped) closed. A closed lead that shows
+    an open status again was re-opened and gets a new spell. Changes are placed at the end of the
+    local export day, the finest time the exports carry. -#}
+with leads as (
+    select lead_id, created_at from {{ ref('stg_crm__leads') }}
+),
+
+stage_map as (
+    select * from {{ ref('stage_map') }}
+    where record_type = 'lead'
+),
+
+states as (
+    select lead_id, created_at as observed_at, 0 as state_order, true as is_open
+    from leads
+    union all
+    select
+        versions.lead_id,
+        greatest(leads.created_at, {{ local_day_start(dbt.dateadd('day', 1, 'versions.observed_on')) }}),
+        1,
+        coalesce(stage_map.canonical_stage, 'lead') = 'lead'
+    from {{ ref('stg_crm__lead_versions') }} as versions
+    inner join leads on leads.lead_id = versions.lead_id
+    left join stage_map
+        on stage_map.source_system = versions.crm_system and stage_map.source_stage = versions.lead_status
+),
+
+ordered as (
+    select
+        *,
+        lag(is_open) over (partition by lead_id order by observed_at, state_order) as previous_is_open
+    from states
+),
+
+changes as (
+    select
+        lead_id,
+        observed_at,
+        is_open,
+        lead(observed_at) over (partition by lead_id order by observed_at, state_order) as next_change_at
+    from ordered
+    where previous_is_open is null or previous_is_open <> is_open
+)
+
+select
+    lead_id,
+    row_number() over (partition by lead_id order by observed_at) as spell_number,
+    observed_at as opened_at,
+    next_change_at as closed_at
+from changes
+where is_open

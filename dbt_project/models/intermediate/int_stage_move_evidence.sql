@@ -1,0 +1,47 @@
+{#- K18 gate compliance: for every move into a stage that stage_gate_rules gates, whether each
+    required piece of evidence (an outbound touch to the journey's customer whose content matches
+    the rule's pattern, sent at or before the move) exists. Moves into ungated stages have no row. -#}
+with moves as (
+    select journey_id, spell_sequence, stage, entered_at
+    from {{ ref('int_stage_spells') }}
+    where spell_sequence > 1
+),
+
+journeys as (
+    select journey_id, customer_key from {{ ref('int_funnel_journeys') }}
+),
+
+rules as (
+    select * from {{ ref('stage_gate_rules') }}
+),
+
+touches as (
+    select customer_key, occurred_at, lower(coalesce(content, '')) as content
+    from {{ ref('int_touchpoints') }}
+    where is_genuine_outbound and customer_key is not null
+),
+
+checks as (
+    select
+        moves.journey_id,
+        moves.spell_sequence,
+        rules.evidence,
+        exists (
+            select 1 from touches
+            where touches.customer_key = journeys.customer_key
+              and touches.occurred_at <= moves.entered_at
+              and regexp_matches(touches.content, lower(rules.pattern))
+        ) as is_found
+    from moves
+    inner join rules on rules.to_stage = moves.stage
+    left join journeys on journeys.journey_id = moves.journey_id
+)
+
+select
+    journey_id,
+    spell_sequence,
+    string_agg(evidence, ',' order by evidence) as required_evidence,
+    string_agg(case when not is_found then evidence end, ',' order by evidence) as missing_evidence,
+    bool_and(is_found) as has_required_evidence
+from checks
+group by journey_id, spell_sequence

@@ -1,0 +1,85 @@
+{#- K17 lead churn 线索流失率 per month (Asia/Shanghai), owner and channel: leads open at the
+    month's start with no two-way interaction (both a message from the customer and a genuine
+    touch from us) in the month's last var('lead_churn_window_days') days ÷ leads open at the
+    month's start. -#}
+with spells as (
+    select
+        spells.lead_id,
+        spells.opened_at,
+        spells.closed_at,
+        leads.customer_key,
+        leads.owner_rep_id,
+        leads.channel
+    from {{ ref('int_lead_spells') }} as spells
+    inner join {{ ref('int_lead_first_response') }} as leads on leads.lead_id = spells.lead_id
+),
+
+as_of as (
+    select as_of_at from {{ ref('int_as_of') }}
+),
+
+months as (
+    select distinct cast({{ dbt.date_trunc('month', 'day') }} as date) as month
+    from ({{ day_spine(
+        "(select " ~ local_date('min(opened_at)') ~ " from spells)",
+        "(select " ~ local_date('as_of_at') ~ " from as_of)") }}) as days
+),
+
+month_bounds as (
+    select
+        month,
+        {{ local_day_start('month') }} as month_start_at,
+        {{ local_day_start(dbt.dateadd('month', 1, 'month')) }} as month_end_at
+    from months
+),
+
+open_at_start as (
+    select distinct
+        month_bounds.month,
+        month_bounds.month_end_at,
+        spells.lead_id,
+        spells.customer_key,
+        spells.owner_rep_id,
+        spells.channel
+    from month_bounds
+    inner join spells
+        on spells.opened_at <= month_bounds.month_start_at
+        and (spells.closed_at is null or spells.closed_at > month_bounds.month_start_at)
+),
+
+touches as (
+    select customer_key, occurred_at, direction, is_genuine_outbound
+    from {{ ref('int_touchpoints') }}
+    where customer_key is not null
+),
+
+judged as (
+    select
+        open_at_start.*,
+        exists (
+            select 1 from touches
+            where touches.customer_key = open_at_start.customer_key
+              and touches.direction = 'in'
+              and touches.occurred_at >= {{ dbt.dateadd('day', -var('lead_churn_window_days'), 'open_at_start.month_end_at') }}
+              and touches.occurred_at < open_at_start.month_end_at
+        ) and exists (
+            select 1 from touches
+            where touches.customer_key = open_at_start.customer_key
+              and touches.is_genuine_outbound
+              and touches.occurred_at >= {{ dbt.dateadd('day', -var('lead_churn_window_days'), 'open_at_start.month_end_at') }}
+              and touches.occurred_at < open_at_start.month_end_at
+        ) as had_two_way_interaction
+    from open_at_start
+)
+
+select
+    judged.month,
+    judged.owner_rep_id,
+    judged.channel,
+    count(*) as leads_open_at_start,
+    {{ count_where('not had_two_way_interaction') }} as churned_leads,
+    {{ safe_divide(count_where('not had_two_way_interaction'), 'count(*)') }} as lead_churn_rate,
+    max(judged.month_end_at) <= max(as_of.as_of_at) as is_complete_month
+from judged
+cross join as_of
+group by judged.month, judged.owner_rep_id, judged.channel

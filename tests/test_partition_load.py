@@ -92,6 +92,23 @@ def test_a_copy_is_loaded_once_whatever_the_load_order(tmp_path):
         in current["files"]
 
 
+def test_the_same_bytes_under_another_name_are_another_export_and_load(tmp_path):
+    """An incremental export of a lead that went back to an earlier state is byte for byte the
+    export of that earlier day, under the new day's name: a new version, not a copy."""
+    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
+    deliver(landing, DAY1, "Lead_20251231.csv", lead("00Q1"))
+    deliver(landing, DAY2, "Lead_20260101.csv", lead("00Q1", "Closed - Not Converted"))
+    deliver(landing, DAY3, "Lead_20260102.csv", lead("00Q1"))  # the same bytes as day 1
+    for order in ([DAY1, DAY2, DAY3], [DAY3, DAY1, DAY2]):
+        db.unlink(missing_ok=True)
+        for day in order:
+            load(db, landing, day)
+        current = state(db)
+        assert sorted(r[2] for r in current["rows"]) == [
+            "crm/2026-01-01/Lead_20251231.csv", "crm/2026-01-02/Lead_20260101.csv", "crm/2026-01-03/Lead_20260102.csv"]
+        assert {f[1] for f in current["files"]} == {"loaded"}
+
+
 def test_rows_read_reconcile_per_file_and_extra_columns_are_kept(tmp_path):
     landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
     deliver(landing, DAY1, "Lead_20251231.csv", lead("00Q1") + ",北区", lead("00Q2", created="bad") + ",南区",

@@ -217,7 +217,8 @@ def collect(contract: EntityContract, landing_dir: Path, specs: Iterable[FileSpe
         for spec in specs:
             for path in spec.matching(folder):
                 rel = str(path.relative_to(landing_dir))
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                # A copy is the same file delivered again: same name, same bytes.
+                digest = f"{path.name}/{hashlib.sha256(path.read_bytes()).hexdigest()}"
                 if digest in seen:
                     report.files.append(
                         FileReport(rel, delivered.isoformat(), None, status="duplicate", replaced_by=seen[digest])

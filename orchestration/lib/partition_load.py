@@ -93,25 +93,38 @@ def _evict(conn: duckdb.DuckDBPyConnection, contract: EntityContract, file: str,
         [status, by, contract.source, contract.entity, file])
 
 
-def _registry_match(conn: duckdb.DuckDBPyConnection, contract: EntityContract, column: str, value: str,
+def _registry_match(conn: duckdb.DuckDBPyConnection, contract: EntityContract, match: dict[str, str],
                     comparison: str, delivered: date) -> tuple[str, date, str] | None:
+    """The earliest loaded file of another delivery (before or after ``delivered``, by
+    ``comparison``) whose registry columns equal ``match``."""
+    conditions = " AND ".join(f"{column} = ?" for column in match)
     rows = conn.execute(
-        f"SELECT file, delivery_date, sha256 FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND {column} = ? "
+        f"SELECT file, delivery_date, sha256 FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND {conditions} "
         f"AND status = 'loaded' AND delivery_date {comparison} ? ORDER BY delivery_date, file LIMIT 1",
-        [contract.source, contract.entity, value, delivered]).fetchall()  # fetchall: leave no open result
+        [contract.source, contract.entity, *match.values(), delivered]).fetchall()  # fetchall: leave no open result
     return rows[0] if rows else None
+
+
+def _copy_key(item: _Delivered) -> str:
+    return f"{item.path.name}/{item.sha256}"
+
+
+def _copy_match(item: _Delivered) -> dict[str, str]:
+    return {"file_name": item.path.name, "sha256": item.sha256}
 
 
 def _skip_reason(conn: duckdb.DuckDBPyConnection, contract: EntityContract, item: _Delivered, delivered: date,
                  loaded_here: dict[str, str]) -> tuple[str, str] | None:
-    """(status, file loaded instead) when the file must not be loaded: a copy of a file loaded in
-    this or an earlier delivery, or an older version of a file a later delivery corrected."""
-    if item.sha256 in loaded_here:
-        return "duplicate", loaded_here[item.sha256]
-    earlier_copy = _registry_match(conn, contract, "sha256", item.sha256, "<", delivered)
+    """(status, file loaded instead) when the file must not be loaded: a copy (same name, same
+    bytes) of a file loaded in this or an earlier delivery, or an older version of a file a later
+    delivery corrected. Files of other names with the same bytes are different exports (an
+    incremental export of a record that returned to an earlier state) and load."""
+    if _copy_key(item) in loaded_here:
+        return "duplicate", loaded_here[_copy_key(item)]
+    earlier_copy = _registry_match(conn, contract, _copy_match(item), "<", delivered)
     if earlier_copy:
         return "duplicate", earlier_copy[0]
-    later_version = _registry_match(conn, contract, "file_name", item.path.name, ">", delivered)
+    later_version = _registry_match(conn, contract, {"file_name": item.path.name}, ">", delivered)
     if later_version and later_version[2] != item.sha256:
         return "superseded", later_version[0]
     return None
@@ -143,7 +156,7 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
                      [contract.source, contract.entity, delivered])
         conn.execute(f"DELETE FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
                      [contract.source, contract.entity, delivered])
-        loaded_here: dict[str, str] = {}  # sha256 → file, within this partition
+        loaded_here: dict[str, str] = {}  # name/sha256 → file, within this partition
         for item in files:
             skip = _skip_reason(conn, contract, item, delivered, loaded_here)
             if skip:
@@ -151,15 +164,15 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
                 file_report = FileReport(item.rel, delivered.isoformat(), None, rows_read=skipped, status=skip[0],
                                          rows_skipped=skipped, replaced_by=skip[1])
             else:
-                later_copy = _registry_match(conn, contract, "sha256", item.sha256, ">", delivered)
+                later_copy = _registry_match(conn, contract, _copy_match(item), ">", delivered)
                 if later_copy:  # loaded out of order: this earlier delivery is the original
                     _evict(conn, contract, later_copy[0], "duplicate", item.rel)
-                earlier_version = _registry_match(conn, contract, "file_name", item.path.name, "<", delivered)
+                earlier_version = _registry_match(conn, contract, {"file_name": item.path.name}, "<", delivered)
                 if earlier_version and earlier_version[2] != item.sha256:
                     _evict(conn, contract, earlier_version[0], "superseded", item.rel)
                 file_report = read_file(item.spec.open(item.path, contract), item.rel, delivered,
                                          item.spec.system or contract.source, batch, report)
-                loaded_here[item.sha256] = item.rel
+                loaded_here[_copy_key(item)] = item.rel
             report.files.append(file_report)
             registry.append({
                 "source": contract.source, "entity": contract.entity, "delivery_date": delivered,

@@ -27,10 +27,10 @@
     cast({{ dbt.date_trunc('week', to_local_time(column)) }} as date)
 {%- endmacro %}
 
-{#- A one-column relation `day` with every calendar day from start to end inclusive (both
-    dates). generate_series as a table function exists on DuckDB and PostgreSQL. -#}
-{% macro day_spine(start_date, end_date) -%}
-    select cast(spine_day as date) as day
+{#- A one-column relation (`day`, or column_name) with every calendar day from start to end
+    inclusive. generate_series as a table function exists on DuckDB and PostgreSQL. -#}
+{% macro day_spine(start_date, end_date, column_name='day') -%}
+    select cast(spine_day as date) as {{ column_name }}
     from generate_series(
         cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval '1 day'
     ) as spine(spine_day)

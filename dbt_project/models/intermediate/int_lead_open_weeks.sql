@@ -1,14 +1,7 @@
 {#- Every (local ISO week, lead) in which the lead was open, with the part of the week it was
     open and its owner and customer: the base of follow-up frequency (K15). -#}
 with spells as (
-    select
-        spells.lead_id,
-        spells.opened_at,
-        spells.closed_at,
-        leads.customer_key,
-        leads.owner_rep_id
-    from {{ ref('int_lead_spells') }} as spells
-    inner join {{ ref('int_lead_first_response') }} as leads on leads.lead_id = spells.lead_id
+    select * from {{ ref('int_lead_spells') }}
 ),
 
 as_of as (

@@ -2,7 +2,8 @@
     version (stg_crm__lead_versions) tells its status at the end of that day: a status that maps
     to canonical `lead` is open, any other (converted, dropped) closed. A closed lead that shows
     an open status again was re-opened and gets a new spell. Changes are placed at the end of the
-    local export day, the finest time the exports carry. -#}
+    local export day, the finest time the exports carry. Each spell carries the lead's customer,
+    owner and channel for the KPIs built on it (K15, K17). -#}
 with leads as (
     select lead_id, created_at from {{ ref('stg_crm__leads') }}
 ),
@@ -45,9 +46,13 @@ changes as (
 )
 
 select
-    lead_id,
-    row_number() over (partition by lead_id order by observed_at) as spell_number,
-    observed_at as opened_at,
-    next_change_at as closed_at
+    changes.lead_id,
+    row_number() over (partition by changes.lead_id order by changes.observed_at) as spell_number,
+    changes.observed_at as opened_at,
+    changes.next_change_at as closed_at,
+    leads.customer_key,
+    leads.owner_rep_id,
+    leads.channel
 from changes
-where is_open
+inner join {{ ref('int_lead_first_response') }} as leads on leads.lead_id = changes.lead_id
+where changes.is_open

@@ -5,8 +5,8 @@ from typing import Any
 
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-# models/<folder>/… → Dagster group; seeds are configuration.
-_LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "core"}
+# models/<folder>/… → Dagster group; seeds and the time spine (utilities) are configuration.
+_LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "core", "utilities": "config"}
 
 
 class FunnelDbtTranslator(DagsterDbtTranslator):

@@ -3,15 +3,7 @@
     touch from us) in the month's last var('lead_churn_window_days') days ÷ leads open at the
     month's start. -#}
 with spells as (
-    select
-        spells.lead_id,
-        spells.opened_at,
-        spells.closed_at,
-        leads.customer_key,
-        leads.owner_rep_id,
-        leads.channel
-    from {{ ref('int_lead_spells') }} as spells
-    inner join {{ ref('int_lead_first_response') }} as leads on leads.lead_id = spells.lead_id
+    select * from {{ ref('int_lead_spells') }}
 ),
 
 as_of as (

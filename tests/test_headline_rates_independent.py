@@ -146,8 +146,8 @@ def test_published_revisit_rate_equals_an_independent_computation(demo, customer
     # Outbound touches from the files: CRM tasks (calls, visits), chats sent by a rep, mails sent by us.
     touches: list[tuple[str, pd.Timestamp]] = []
     tasks = latest_versions(landing, "Task_*.csv")
-    tasks["at"] = _created(tasks.CreatedDate)
-    touches += [("crm:lead:" + t.WhoId, t.at) for t in tasks[tasks.at.notna() & (tasks.Id != "")].itertuples()]
+    tasks["moment"] = _created(tasks.CreatedDate)
+    touches += [("crm:lead:" + t.WhoId, t.moment) for t in tasks[tasks.moment.notna() & (tasks.Id != "")].itertuples()]
     chats = _chats(landing)
     recalled = {c["revoke"]["pre_msgid"] for c in chats if c.get("action") == "recall"}
     reps = set(_contacts(landing).rep)

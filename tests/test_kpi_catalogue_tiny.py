@@ -337,3 +337,14 @@ def test_reopened_lead_and_deal(tiny: Home):
     # day it was seen worked again to the end of the day it was converted (Shanghai).
     assert spells == [("07-10 11:00", "07-16 00:00"), ("07-21 00:00", "08-02 00:00")]
     assert reopened == [("lost", "proposal")]
+
+
+def test_reps_and_channels_roll_up_to_teams_and_groups(q):
+    # Both reps are on team 华东一组: July's leaderboard rolls up to one team row.
+    assert q("SELECT r.team, sum(l.won_revenue), sum(l.leads) FROM mart_rep_leaderboard l JOIN dim_rep r USING (rep_id)"
+             " WHERE l.month = '2025-07-01' GROUP BY r.team") == [("华东一组", 10000, 5)]
+    # Every channel a mart names has a group: 12 leads over 广告 3, 自然流量 5, 转介绍 2, 企业微信 2.
+    assert dict(q("SELECT c.channel_group, sum(i.new_leads) FROM mart_intake_daily i JOIN dim_channel c USING (channel)"
+                  " GROUP BY c.channel_group HAVING sum(i.new_leads) > 0")) == {
+        "广告": 3, "自然流量": 5, "转介绍": 2, "企业微信": 2}
+    assert q("SELECT DISTINCT channel FROM mart_intake_daily WHERE channel NOT IN (SELECT channel FROM dim_channel)") == []

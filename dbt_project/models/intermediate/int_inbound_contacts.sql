@@ -15,12 +15,17 @@ channel_map as (
 ),
 
 contacts as (
-    select
-        external_userid,
-        min(added_at) as added_at,
-        arg_min(contact_way_state, added_at) as contact_way_state
-    from {{ ref('stg_wecom__external_contacts') }}
-    group by external_userid
+    {#- each contact as its first rep added it -#}
+    select external_userid, added_at, contact_way_state
+    from (
+        select
+            external_userid,
+            added_at,
+            contact_way_state,
+            row_number() over (partition by external_userid order by added_at, rep_userid) as add_rank
+        from {{ ref('stg_wecom__external_contacts') }}
+    ) as adds
+    where add_rank = 1
 ),
 
 inbound as (

@@ -45,3 +45,48 @@ def test_k09_suite_catches_a_numerator_above_its_denominator():
     result = validate_dataframe(_suite("mart_stage_conversion"), frame)
     failed = {r.expectation_config.type for r in result.results if not r.success}
     assert failed == {"expect_column_pair_values_a_to_be_greater_than_b"}
+
+
+def test_every_published_mart_and_the_staging_it_reads_have_a_suite():
+    from orchestration.defs.publish.assets import PUBLISHED
+
+    suites = {s.warehouse_table for s in load_suite_files()}
+    kpi_marts = {f"{schema}.{name}" for schema, name in PUBLISHED if name.startswith("mart_")}
+    assert kpi_marts and kpi_marts <= suites
+    assert {"staging.stg_crm__leads", "staging.stg_crm__opportunity_history", "staging.stg_finance__invoices",
+            "staging.stg_finance__bank_receipts", "staging.stg_wecom__messages", "staging.stg_email__messages"} <= suites
+
+
+def _table(demo, table: str) -> pd.DataFrame:
+    import duckdb
+
+    with duckdb.connect(str(demo.home.warehouse), read_only=True) as conn:
+        return conn.execute(f"SELECT * FROM {table}").df()
+
+
+def _failed(suite: str, frame: pd.DataFrame) -> set[tuple[str, str]]:
+    result = validate_dataframe(_suite(suite), frame)
+    return {(r.expectation_config.type, r.expectation_config.kwargs.get("column", r.expectation_config.kwargs.get("column_A")))
+            for r in result.results if not r.success}
+
+
+def test_kpi_suites_pass_on_the_sample_and_catch_a_rate_above_one(demo):
+    frame = _table(demo, "marts.mart_intake_daily")
+    assert _failed("mart_intake_daily", frame) == set()
+    broken = frame.copy()
+    row = broken.index[broken.inbound_contacts > 0][0]
+    broken.loc[row, "usable_inbound_contacts"] = broken.loc[row, "inbound_contacts"] + 1
+    broken.loc[row, "lead_in_rate"] = broken.loc[row, "usable_inbound_contacts"] / broken.loc[row, "inbound_contacts"]
+    assert _failed("mart_intake_daily", broken) == {
+        ("expect_column_values_to_be_between", "lead_in_rate"),
+        ("expect_column_pair_values_a_to_be_greater_than_b", "inbound_contacts")}
+
+
+def test_staging_suites_pass_on_the_sample_and_catch_an_unknown_stage_and_a_negative_amount(demo):
+    frame = _table(demo, "staging.stg_crm__opportunity_history")
+    assert _failed("stg_crm__opportunity_history", frame) == set()
+    broken = frame.copy()
+    broken.loc[broken.index[0], "stage_name"] = "Verbal Commit"
+    broken.loc[broken.index[1], "amount"] = -broken.loc[broken.index[1], "amount"]
+    assert _failed("stg_crm__opportunity_history", broken) == {
+        ("expect_column_values_to_be_in_set", "stage_name"), ("expect_column_values_to_be_between", "amount")}

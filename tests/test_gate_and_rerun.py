@@ -120,3 +120,28 @@ def test_a_kpi_defect_fails_the_gx_suite_and_publication_is_refused(copied_home)
     )
     assert not publish_only.success
     assert _digest(copied_home.serving) == published_digest
+
+
+def test_a_defect_only_a_staging_suite_catches_still_blocks_publication(copied_home):
+    """A corrected delivery carries a negative opportunity amount: no dbt test minds, the Great
+    Expectations suite on the staging table does, and nothing is published."""
+    published_digest = _digest(copied_home.serving)
+    history_file = copied_home.files("crm", "OpportunityHistory_*.csv")[0]
+    header, first = history_file.read_text(encoding="utf-8").splitlines()[:2]
+    fields = first.split(",")
+    fields[0], fields[3], fields[6] = "0085g00000NEGATIVE", "-5000.00", "2025-12-30T01:00:00.000+0000"
+    new_delivery = copied_home.landing / "crm" / "2026-01-05"
+    new_delivery.mkdir()
+    (new_delivery / "OpportunityHistory_20260104.csv").write_text(f"{header}\n{','.join(fields)}\n", encoding="utf-8")
+
+    instance = dg.DagsterInstance.ephemeral()
+    runs = run_pipeline(instance)
+
+    assert runs.ingest.success and not runs.nightly.success
+    evaluations = [e.event_specific_data for e in runs.nightly.all_events
+                   if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+    failed = {evaluation.check_name for evaluation in evaluations if not evaluation.passed}
+    assert failed == {"gx_stg_crm__opportunity_history"}
+    materialized = {e.asset_key for e in runs.nightly.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION}
+    assert dg.AssetKey(["serving", "published_marts"]) not in materialized
+    assert _digest(copied_home.serving) == published_digest

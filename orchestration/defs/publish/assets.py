@@ -31,8 +31,10 @@ def published_models() -> list[tuple[str, str]]:
 
 PUBLISHED = published_models()
 PUBLISHED_KEYS = [get_asset_key_for_model([funnel_dbt_models], name) for _, name in PUBLISHED]
-# The gate: dbt tests and GX suites alike.
+# The gate: dbt tests and GX suites alike, on the published marts and on everything they are built
+# from (staging tables, intermediate models, seeds), so a defect caught upstream blocks too.
 GATE_CHECKS = [*funnel_dbt_models.check_keys, *(key for check in GX_CHECKS for key in check.check_keys)]
+GATED_ASSETS = sorted({check.asset_key for check in GATE_CHECKS} | set(PUBLISHED_KEYS), key=lambda key: key.path)
 
 
 @dg.asset(
@@ -43,14 +45,15 @@ GATE_CHECKS = [*funnel_dbt_models.check_keys, *(key for check in GX_CHECKS for k
     pool=WAREHOUSE_POOL,
     description=(
         "Publishes the audited marts (dbt models tagged `published`) into the serving store in "
-        "one atomic step. Refuses when any blocking check of those marts failed or did not run "
-        "on their latest build; the previously published version then stays in place."
+        "one atomic step. Refuses when any blocking check (dbt test or Great Expectations suite) "
+        "of those marts or of the staging and intermediate models they are built from failed or "
+        "did not run on their latest build; the previously published version then stays in place."
     ),
 )
 def published_marts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, serving: ServingStore
 ) -> dg.MaterializeResult:
-    checks_by_asset = {key: [check for check in GATE_CHECKS if check.asset_key == key] for key in PUBLISHED_KEYS}
+    checks_by_asset = {key: [check for check in GATE_CHECKS if check.asset_key == key] for key in GATED_ASSETS}
     problems = audit_problems(context.instance, checks_by_asset)
     if problems:
         raise dg.Failure(

@@ -1,5 +1,6 @@
-"""The audit gate in front of publication: every blocking check of every published asset must
-have passed on that asset's latest materialization.
+"""The audit gate in front of publication: every blocking check of every gated asset (the
+published marts and what they are built from) must have passed on that asset's latest
+materialization.
 
 Within one run Dagster already skips the publish step after a failed blocking check; this gate
 also covers a publish launched on its own (from the UI or the CLI) after a failed night.

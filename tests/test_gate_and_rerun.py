@@ -1,6 +1,9 @@
 """Gating and idempotence on a private copy of the demo's home, with real Dagster + dbt runs."""
 
 import hashlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
 import duckdb
@@ -49,6 +52,21 @@ def test_rerunning_the_same_delivery_changes_no_row_counts_and_no_customer_keys(
     assert published_after["dim_customer"] == published_before["dim_customer"]
     # The new publication is logged beside the old one, carrying its run id.
     assert {row[1] for row in published_after["publish_log"]} >= {result.run_id}
+    # Its quality report sits next to the serving store and is linked from the publish metadata.
+    report = copied_home.serving.parent / "reports" / f"quality_{result.run_id}.md"
+    publish = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+                   and e.asset_key == dg.AssetKey(["serving", "published_marts"]))
+    assert publish.event_specific_data.materialization.metadata["quality_report"].value == str(report)
+    text = report.read_text(encoding="utf-8")
+    assert (copied_home.serving.parent / "quality_report.md").read_text(encoding="utf-8") == text
+    version = [row for row in published_after["publish_log"] if row[1] == result.run_id][0][0]
+    assert f"Published version **{version}**" in text
+    checks = [e for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+    warned = sum(1 for e in checks if not e.event_specific_data.passed)
+    assert f"{len(checks)} run: {len(checks) - warned} passed, 0 failed, {warned} warned." in text
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        quarantined = conn.execute("SELECT count(*) FROM ingest.quarantine").fetchone()[0]
+    assert f"{quarantined} rows in `ingest.quarantine`" in text
 
 
 def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_home):
@@ -122,9 +140,22 @@ def test_a_kpi_defect_fails_the_gx_suite_and_publication_is_refused(copied_home)
     assert _digest(copied_home.serving) == published_digest
 
 
-def test_a_defect_only_a_staging_suite_catches_still_blocks_publication(copied_home):
+class _Webhook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        self.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_defect_only_a_staging_suite_catches_still_blocks_publication(copied_home, monkeypatch):
     """A corrected delivery carries a negative opportunity amount: no dbt test minds, the Great
-    Expectations suite on the staging table does, and nothing is published."""
+    Expectations suite on the staging table does, and nothing is published. The run-failure
+    sensor then writes the quality report and raises the alert (log line and webhook)."""
     published_digest = _digest(copied_home.serving)
     history_file = copied_home.files("crm", "OpportunityHistory_*.csv")[0]
     header, first = history_file.read_text(encoding="utf-8").splitlines()[:2]
@@ -145,3 +176,29 @@ def test_a_defect_only_a_staging_suite_catches_still_blocks_publication(copied_h
     materialized = {e.asset_key for e in runs.nightly.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION}
     assert dg.AssetKey(["serving", "published_marts"]) not in materialized
     assert _digest(copied_home.serving) == published_digest
+
+    server = HTTPServer(("127.0.0.1", 0), _Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("FUNNEL_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+    from orchestration.defs.quality.alerts import alert_on_failed_runs
+
+    run_id = runs.nightly.run_id
+    failure = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records[0]
+    context = dg.build_run_status_sensor_context(
+        sensor_name="alert_on_failed_runs", dagster_instance=instance, dagster_run=instance.get_run_by_id(run_id),
+        dagster_event=failure.event_log_entry.dagster_event).for_run_failure()
+    try:
+        alert_on_failed_runs(context)
+    finally:
+        server.shutdown()
+    serving_dir = copied_home.serving.parent
+    (alert,) = [json.loads(line) for line in (serving_dir / "alerts.log").read_text(encoding="utf-8").splitlines()]
+    assert _Webhook.received == [alert]
+    assert alert["run_id"] == run_id and alert["failed_checks"] == ["staging/stg_crm__opportunity_history: gx_stg_crm__opportunity_history"]
+    text = (serving_dir / "quality_report.md").read_text(encoding="utf-8")
+    assert alert["quality_report"] == str(serving_dir / "reports" / f"quality_{run_id}.md")
+    assert "**Nothing was published by this run.**" in text and alert["still_published"]["version"] in text
+    # The publish step refused and said why; the report lists the failed check with its example.
+    assert "- staging/stg_crm__opportunity_history: check gx_stg_crm__opportunity_history failed" in text
+    failed_rows = [line for line in text.splitlines() if line.startswith("| FAILED |")]
+    assert len(failed_rows) == 1 and "gx_stg_crm__opportunity_history" in failed_rows[0] and "-5000" in failed_rows[0]

@@ -10,6 +10,7 @@ from orchestration.defs.dbt.assets import funnel_dbt_models
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.ingest.factory import WAREHOUSE_POOL
 from orchestration.defs.quality.checks import GX_CHECKS
+from orchestration.defs.quality.report import collect, render, write_report
 from orchestration.defs.resources import ServingStore, WarehouseResource
 
 from .gate import audit_problems
@@ -55,18 +56,23 @@ def published_marts(
 ) -> dg.MaterializeResult:
     checks_by_asset = {key: [check for check in GATE_CHECKS if check.asset_key == key] for key in GATED_ASSETS}
     problems = audit_problems(context.instance, checks_by_asset)
+    run_id = context.run.run_id
     if problems:
+        quality = collect(context.instance, run_id, Path(warehouse.database), serving.root / SERVING_FILE, problems)
+        report = write_report(serving.root, quality)
         raise dg.Failure(
-            description="Not published: the audit did not pass. The previous version stays published.",
-            metadata={"problems": dg.MetadataValue.json(problems)},
+            description=f"Not published: the audit did not pass. The previous version stays published. Report: {report}",
+            metadata={"problems": dg.MetadataValue.json(problems), "quality_report": dg.MetadataValue.path(str(report))},
             allow_retries=False,
         )
-    version = publish_tables(
-        Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, context.run.run_id
-    )
+    version = publish_tables(Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, run_id)
     context.log.info(f"Published version {version.version} to {version.path}")
+    quality = collect(context.instance, run_id, Path(warehouse.database), version.path)
+    report = write_report(serving.root, quality)
     return dg.MaterializeResult(
         metadata={
+            "quality_report": dg.MetadataValue.path(str(report)),
+            "quality_summary": dg.MetadataValue.md(render(quality)),
             "version": version.version,
             "serving_path": dg.MetadataValue.path(str(version.path)),
             "row_counts": dg.MetadataValue.json(version.row_counts),

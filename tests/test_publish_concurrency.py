@@ -1,6 +1,7 @@
 """While the pipeline publishes again and again, BI readers in other processes query the serving
-store in a loop with read-only connections: no reader may ever get a lock error, and every read
-must see one version across all tables (never a table of the new version beside one of the old)."""
+store in a loop with read-only connections (and read its Parquet copy): no reader may ever get a
+lock error, and every read must see one version across all tables (never a table of the new
+version beside one of the old)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ READER = textwrap.dedent("""
     import duckdb
 
     path, stop_file = sys.argv[1], sys.argv[2]
+    parquet_dir = __import__("os").path.join(__import__("os").path.dirname(path), "parquet")
     reads = lock_errors = torn = 0
     versions = set()
     errors = []
@@ -45,6 +47,12 @@ READER = textwrap.dedent("""
             conn.execute("COMMIT")
         finally:
             conn.close()
+        # Parquet readers resolve `current` once, then read that version's files.
+        version_dir = __import__("os").path.realpath(parquet_dir + "/current")
+        pa_ = duckdb.execute(f"SELECT min(generation), max(generation), count(*) FROM '{version_dir}/kpi_a.parquet'").fetchone()
+        pb_ = duckdb.execute(f"SELECT min(generation), max(generation), count(*) FROM '{version_dir}/kpi_b.parquet'").fetchone()
+        if not (pa_[0] == pa_[1] == pb_[0] == pb_[1] and pa_[2] == pa_[0] + 1 and pb_[2] == 2 * (pa_[0] + 1)):
+            torn += 1
         reads += 1
         generation = a[0]
         versions.add(generation)
@@ -86,6 +94,7 @@ def test_readers_never_see_a_lock_error_or_a_torn_version_while_publishing(tmp_p
         stop_file.touch()
         outputs = [reader.communicate(timeout=180) for reader in readers]
 
+    assert all(out.strip() for out, _ in outputs), [err[-1500:] for _, err in outputs]
     results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     for result, (_, err) in zip(results, outputs):
         assert result["lock_errors"] == 0, result
@@ -97,4 +106,14 @@ def test_readers_never_see_a_lock_error_or_a_torn_version_while_publishing(tmp_p
     with duckdb.connect(str(serving), read_only=True) as conn:
         assert conn.execute("SELECT count(DISTINCT run_id) FROM publish_log").fetchone()[0] == PUBLICATIONS + 1
     # Nothing is left behind by the swaps.
-    assert sorted(p.name for p in serving.parent.iterdir()) == ["funnel.duckdb"]
+    assert sorted(p.name for p in serving.parent.iterdir()) == ["funnel.duckdb", "parquet"]
+    # The same last version as Parquet files, with the two before it kept for readers still on them.
+    parquet = serving.parent / "parquet"
+    current = (parquet / "current").resolve()
+    with duckdb.connect() as conn:
+        assert conn.execute(f"SELECT DISTINCT generation FROM '{current}/kpi_a.parquet'").fetchall() == [(PUBLICATIONS,)]
+        assert conn.execute(f"SELECT count(*) FROM '{current}/kpi_b.parquet'").fetchone()[0] == 2 * (PUBLICATIONS + 1)
+        assert conn.execute(f"SELECT DISTINCT run_id FROM '{current}/publish_log.parquet'"
+                            f" WHERE version = '{current.name}'").fetchall() == [(f"run-{PUBLICATIONS}",)]
+    assert sorted(p.name for p in parquet.iterdir() if not p.is_symlink())[-1] == current.name
+    assert len([p for p in parquet.iterdir() if not p.is_symlink()]) == 3

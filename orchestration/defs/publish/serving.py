@@ -1,6 +1,11 @@
 """Write–audit–publish into the serving store: a new version is built beside the current one
 and swapped in with one atomic rename.
 
+The same version is also written as Parquet files for tools that prefer files
+(``parquet/<version>/<table>.parquet``), made current by atomically re-pointing the
+``parquet/current`` link; the last few versions are kept so that a reader in the middle of one
+is never cut off.
+
 The warehouse file belongs to the pipeline (DuckDB allows one writing process per file), so BI
 tools read only the serving file. A reader that opened the old file keeps reading the old
 version (its open file is unaffected by the rename); the next reader opens the new one. Nobody
@@ -18,6 +23,9 @@ from pathlib import Path
 import duckdb
 
 PUBLISH_LOG = "publish_log"
+PARQUET_DIR = "parquet"
+CURRENT_LINK = "current"
+PARQUET_VERSIONS_KEPT = 3
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ def publish_tables(
                 [(version, run_id, published_at, name, count) for name, count in row_counts.items()],
             )
             conn.execute("CHECKPOINT")
+            _export_parquet(conn, serving_path.parent / PARQUET_DIR, version, [*row_counts, PUBLISH_LOG])
         finally:
             conn.close()
         _fsync(staging)
@@ -97,6 +106,25 @@ def publish_tables(
         Path(str(staging) + ".wal").unlink(missing_ok=True)
         raise
     return PublishedVersion(version, run_id, published_at, serving_path, row_counts)
+
+
+def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, tables: Sequence[str]) -> None:
+    """Write the version's tables as Parquet into their own folder, then point ``current`` at it."""
+    building = root / f".{version}.tmp"
+    building.mkdir(parents=True, exist_ok=True)
+    for name in tables:
+        conn.execute(f"COPY main.{_quote(name)} TO {str(building / f'{name}.parquet')!r} (FORMAT parquet)")
+    final = root / version
+    os.replace(building, final)
+    link = root / f".{CURRENT_LINK}.{version}.tmp"
+    link.symlink_to(version, target_is_directory=True)
+    os.replace(link, root / CURRENT_LINK)  # rename over the old link: readers see one or the other
+    _fsync(root)
+    versions = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    for old in versions[:-PARQUET_VERSIONS_KEPT]:
+        for file in old.iterdir():
+            file.unlink()
+        old.rmdir()
 
 
 def current_version(serving_path: Path) -> dict | None:

@@ -202,3 +202,30 @@ def test_a_defect_only_a_staging_suite_catches_still_blocks_publication(copied_h
     assert "- staging/stg_crm__opportunity_history: check gx_stg_crm__opportunity_history failed" in text
     failed_rows = [line for line in text.splitlines() if line.startswith("| FAILED |")]
     assert len(failed_rows) == 1 and "gx_stg_crm__opportunity_history" in failed_rows[0] and "-5000" in failed_rows[0]
+
+
+def test_a_delivery_that_loses_many_rows_fails_the_row_count_check_against_the_previous_run(copied_home):
+    """The CRM re-delivers the Lead exports of the later half of the window empty (a broken
+    export job): every file is a valid correction, but the staged leads drop by far more than
+    the suite allows against the previous run, so nothing is published."""
+    published_digest = _digest(copied_home.serving)
+    lead_files = copied_home.files("crm", "Lead_*.csv")
+    for path in lead_files[len(lead_files) // 2:]:
+        header = path.read_text(encoding="utf-8-sig" if path.read_bytes()[:3] == b"\xef\xbb\xbf" else "utf-8").splitlines()[0]
+        path.write_text(header + "\n", encoding="utf-8")
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        before = conn.execute("SELECT count(*) FROM staging.stg_crm__leads").fetchone()[0]
+
+    instance = dg.DagsterInstance.get()  # the demo's run history: the previous run's counts
+    runs = run_pipeline(instance)
+
+    assert runs.ingest.success and not runs.nightly.success
+    evaluation = next(e.event_specific_data for e in runs.nightly.all_events
+                      if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+                      and e.event_specific_data.check_name == "gx_stg_crm__leads")
+    assert not evaluation.passed
+    assert evaluation.metadata["rows_previous_run"].value == before
+    failed = [f["expectation"] for f in evaluation.metadata["failed_expectations"].value]
+    assert failed == ["expect_table_row_count_to_be_between"]
+    assert evaluation.metadata["rows_validated"].value < 0.9 * before
+    assert _digest(copied_home.serving) == published_digest

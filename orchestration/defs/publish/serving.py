@@ -15,6 +15,7 @@ ever sees half a publish and no reader can block the pipeline or be blocked by i
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -116,9 +117,11 @@ def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, t
         conn.execute(f"COPY main.{_quote(name)} TO {str(building / f'{name}.parquet')!r} (FORMAT parquet)")
     final = root / version
     os.replace(building, final)
-    link = root / f".{CURRENT_LINK}.{version}.tmp"
+    link, current = root / f".{CURRENT_LINK}.{version}.tmp", root / CURRENT_LINK
     link.symlink_to(version, target_is_directory=True)
-    os.replace(link, root / CURRENT_LINK)  # rename over the old link: readers see one or the other
+    if current.is_dir() and not current.is_symlink():  # a copy of the store that followed the link
+        shutil.rmtree(current)
+    os.replace(link, current)  # rename over the old link: readers see one or the other
     _fsync(root)
     versions = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     for old in versions[:-PARQUET_VERSIONS_KEPT]:

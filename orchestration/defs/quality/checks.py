@@ -1,6 +1,7 @@
 """Each GX suite as a blocking asset check on its warehouse table."""
 
 import dagster as dg
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from orchestration.defs.resources import WarehouseResource
 
@@ -26,8 +27,9 @@ def _failure_details(result) -> list[dict]:
     return failures
 
 
-def validate_dataframe(suite_file: SuiteFile, frame):
-    """Run the suite on a DataFrame in an ephemeral GX context (nothing written to disk)."""
+def validate_dataframe(suite_file: SuiteFile, frame, extra: list[dict | None] = ()):
+    """Run the suite (plus ``extra`` expectations computed for this run) on a DataFrame in an
+    ephemeral GX context (nothing written to disk)."""
     import great_expectations as gx
 
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -35,7 +37,7 @@ def validate_dataframe(suite_file: SuiteFile, frame):
     context = gx.get_context(mode="ephemeral")
     # Progress bars would flood the run logs with carriage returns.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    suite = context.suites.add(build_suite(suite_file))
+    suite = context.suites.add(build_suite(suite_file, [e for e in extra if e]))
     batch_definition = (
         context.data_sources.add_pandas("warehouse")
         .add_dataframe_asset(name=suite_file.name)
@@ -46,6 +48,29 @@ def validate_dataframe(suite_file: SuiteFile, frame):
     )
 
 
+def previous_row_count(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, run_id: str) -> int | None:
+    """Rows the suite validated in the latest earlier run where it completed (passed or failed)."""
+    done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
+    for record in instance.event_log_storage.get_asset_check_execution_history(check_key, limit=5, status=done):
+        if record.run_id == run_id or record.event is None:
+            continue
+        rows = record.event.dagster_event.event_specific_data.metadata.get("rows_validated")
+        if rows is not None:
+            return int(rows.value)
+    return None
+
+
+def row_count_change(suite_file: SuiteFile, previous: int | None) -> dict | None:
+    """The suite's ``meta.row_count_change`` bounds ({"max_drop": 0.1, "max_growth": 5}) turned
+    into a GX row-count expectation around the previous run's count; None without either."""
+    bounds = suite_file.definition["meta"].get("row_count_change")
+    if not bounds or not previous:
+        return None
+    return {"type": "expect_table_row_count_to_be_between",
+            "kwargs": {"min_value": int(previous * (1 - bounds["max_drop"])),
+                       "max_value": int(previous * bounds["max_growth"]) + 1}}
+
+
 def build_gx_check(suite_file: SuiteFile) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(suite_file.asset_key),
@@ -53,10 +78,12 @@ def build_gx_check(suite_file: SuiteFile) -> dg.AssetChecksDefinition:
         blocking=True,
         description=f"Great Expectations suite expectations/{suite_file.path.name} on {suite_file.warehouse_table}.",
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as conn:
             frame = conn.execute(f"SELECT * FROM {suite_file.warehouse_table}").df()
-        result = validate_dataframe(suite_file, frame)
+        check_key = dg.AssetCheckKey(dg.AssetKey(suite_file.asset_key), f"gx_{suite_file.name}")
+        previous = previous_row_count(context.instance, check_key, context.run.run_id)
+        result = validate_dataframe(suite_file, frame, extra=[row_count_change(suite_file, previous)])
         failures = _failure_details(result)
         return dg.AssetCheckResult(
             passed=bool(result.success),
@@ -64,6 +91,7 @@ def build_gx_check(suite_file: SuiteFile) -> dg.AssetChecksDefinition:
             metadata={
                 "suite": suite_file.path.name,
                 "rows_validated": len(frame),
+                "rows_previous_run": previous,
                 "expectations": len(result.results),
                 "failed_expectations": dg.MetadataValue.json(failures),
             },

@@ -39,15 +39,17 @@ def load_suite_files(directory: Path = EXPECTATIONS_DIR) -> list[SuiteFile]:
     return suites
 
 
-def build_suite(suite_file: SuiteFile):
-    """The GX ExpectationSuite; raises when GX would silently drop an expectation it cannot read."""
+def build_suite(suite_file: SuiteFile, extra: list[dict] = ()):
+    """The GX ExpectationSuite (with ``extra`` expectations of this run); raises when GX would
+    silently drop an expectation it cannot read."""
     import great_expectations as gx
 
     definition = suite_file.definition
-    suite = gx.ExpectationSuite(name=suite_file.name, expectations=definition["expectations"], meta=definition["meta"])
-    if len(suite.expectations) != len(definition["expectations"]):
+    expectations = [*definition["expectations"], *extra]
+    suite = gx.ExpectationSuite(name=suite_file.name, expectations=expectations, meta=definition["meta"])
+    if len(suite.expectations) != len(expectations):
         raise InvalidSuiteError(
             f"{suite_file.path}: GX accepted {len(suite.expectations)} of "
-            f"{len(definition['expectations'])} expectations; check their type and kwargs"
+            f"{len(expectations)} expectations; check their type and kwargs"
         )
     return suite

@@ -24,6 +24,19 @@ def _published_rows(path) -> dict[str, list]:
         }
 
 
+def _deliver_history_row(home, history_id: str, changes: dict[int, str]) -> None:
+    """A new delivery (2026-01-05) with one more stage-history row: a copy of the first delivered
+    row under a new id, dated 2025-12-30, with ``changes`` (column index → value) applied."""
+    header, first = home.files("crm", "OpportunityHistory_*.csv")[0].read_text(encoding="utf-8").splitlines()[:2]
+    fields = first.split(",")
+    fields[0], fields[6] = history_id, "2025-12-30T01:00:00.000+0000"
+    for column, value in changes.items():
+        fields[column] = value
+    new_delivery = home.landing / "crm" / "2026-01-05"
+    new_delivery.mkdir()
+    (new_delivery / "OpportunityHistory_20260104.csv").write_text(f"{header}\n{','.join(fields)}\n", encoding="utf-8")
+
+
 KEYS_QUERY = "SELECT record_id, customer_key FROM marts.bridge_customer_source_record ORDER BY record_id"
 HISTORY_QUERY = ("SELECT count(*), count(DISTINCT member_fingerprint), count(*) FILTER (WHERE first_built_at < last_built_at)"
                  " FROM intermediate.int_identity__key_history")
@@ -73,13 +86,7 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     published_digest = _digest(copied_home.serving)
     published_rows = _published_rows(copied_home.serving)
     # A corrected delivery brings a stage change with a vendor stage the stage map does not know.
-    history_file = copied_home.files("crm", "OpportunityHistory_*.csv")[0]
-    header, first = history_file.read_text(encoding="utf-8").splitlines()[:2]
-    fields = first.split(",")
-    fields[0], fields[2], fields[6] = "0085g00000UNKNOWN1", "Verbal Commit", "2025-12-30T01:00:00.000+0000"
-    new_delivery = copied_home.landing / "crm" / "2026-01-05"
-    new_delivery.mkdir()
-    (new_delivery / "OpportunityHistory_20260104.csv").write_text(f"{header}\n{','.join(fields)}\n", encoding="utf-8")
+    _deliver_history_row(copied_home, "0085g00000UNKNOWN1", {2: "Verbal Commit"})
 
     instance = dg.DagsterInstance.ephemeral()
     runs = run_pipeline(instance)
@@ -157,13 +164,7 @@ def test_a_defect_only_a_staging_suite_catches_still_blocks_publication(copied_h
     Expectations suite on the staging table does, and nothing is published. The run-failure
     sensor then writes the quality report and raises the alert (log line and webhook)."""
     published_digest = _digest(copied_home.serving)
-    history_file = copied_home.files("crm", "OpportunityHistory_*.csv")[0]
-    header, first = history_file.read_text(encoding="utf-8").splitlines()[:2]
-    fields = first.split(",")
-    fields[0], fields[3], fields[6] = "0085g00000NEGATIVE", "-5000.00", "2025-12-30T01:00:00.000+0000"
-    new_delivery = copied_home.landing / "crm" / "2026-01-05"
-    new_delivery.mkdir()
-    (new_delivery / "OpportunityHistory_20260104.csv").write_text(f"{header}\n{','.join(fields)}\n", encoding="utf-8")
+    _deliver_history_row(copied_home, "0085g00000NEGATIVE", {3: "-5000.00"})
 
     instance = dg.DagsterInstance.ephemeral()
     runs = run_pipeline(instance)

@@ -82,11 +82,17 @@ def copied_home(demo: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     return home
 
 
-def run_pipeline(instance=None):
-    """Ingest every delivery, then run the nightly job, in this process, on the home the
-    environment points at; returns both runs."""
+def run_pipeline(instance=None, deliveries: tuple[str, str] | None = None):
+    """Ingest every delivery (or only the delivery dates ``deliveries`` = (first, last), for a
+    test that adds or changes just those), then run the nightly job, in this process, on the home
+    the environment points at; returns both runs."""
     import dagster as dg
 
+    from orchestration.runs import PipelineRuns, ingest_partitions, run_nightly
     from orchestration.runs import run_pipeline as run
 
-    return run(instance or dg.DagsterInstance.ephemeral(), Path(os.environ["FUNNEL_LANDING_DIR"]))
+    instance = instance or dg.DagsterInstance.ephemeral()
+    if deliveries is None:
+        return run(instance, Path(os.environ["FUNNEL_LANDING_DIR"]))
+    ingest = ingest_partitions(instance, *deliveries)
+    return PipelineRuns(ingest, run_nightly(instance) if ingest.success else None)

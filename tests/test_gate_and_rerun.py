@@ -89,7 +89,7 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     _deliver_history_row(copied_home, "0085g00000UNKNOWN1", {2: "Verbal Commit"})
 
     instance = dg.DagsterInstance.ephemeral()
-    runs = run_pipeline(instance)
+    runs = run_pipeline(instance, ("2026-01-05", "2026-01-05"))
 
     assert runs.ingest.success and not runs.nightly.success
     result = runs.nightly
@@ -167,7 +167,7 @@ def test_a_defect_only_a_staging_suite_catches_still_blocks_publication(copied_h
     _deliver_history_row(copied_home, "0085g00000NEGATIVE", {3: "-5000.00"})
 
     instance = dg.DagsterInstance.ephemeral()
-    runs = run_pipeline(instance)
+    runs = run_pipeline(instance, ("2026-01-05", "2026-01-05"))
 
     assert runs.ingest.success and not runs.nightly.success
     evaluations = [e.event_specific_data for e in runs.nightly.all_events
@@ -211,14 +211,15 @@ def test_a_delivery_that_loses_many_rows_fails_the_row_count_check_against_the_p
     the suite allows against the previous run, so nothing is published."""
     published_digest = _digest(copied_home.serving)
     lead_files = copied_home.files("crm", "Lead_*.csv")
-    for path in lead_files[len(lead_files) // 2:]:
+    rewritten = lead_files[len(lead_files) // 2:]
+    for path in rewritten:
         header = path.read_text(encoding="utf-8-sig" if path.read_bytes()[:3] == b"\xef\xbb\xbf" else "utf-8").splitlines()[0]
         path.write_text(header + "\n", encoding="utf-8")
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         before = conn.execute("SELECT count(*) FROM staging.stg_crm__leads").fetchone()[0]
 
     instance = dg.DagsterInstance.get()  # the demo's run history: the previous run's counts
-    runs = run_pipeline(instance)
+    runs = run_pipeline(instance, (rewritten[0].parent.name, rewritten[-1].parent.name))
 
     assert runs.ingest.success and not runs.nightly.success
     evaluation = next(e.event_specific_data for e in runs.nightly.all_events

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.defs.publish.serving import current_version
+from orchestration.lib.serving_store import current_version
 
 _LAYER_OF_SCHEMA = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "config": "config"}
 

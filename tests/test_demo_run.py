@@ -3,7 +3,7 @@
 import duckdb
 import dagster as dg
 
-from orchestration.defs.publish.serving import current_version
+from orchestration.lib.serving_store import current_version
 from orchestration.defs.ingest import ENTITIES
 from orchestration.generator import read_manifest, read_truth
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.publish.serving import publish_tables
+from orchestration.lib.serving_store import publish_tables
 
 READERS = 3
 PUBLICATIONS = 25

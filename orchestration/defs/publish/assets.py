@@ -14,7 +14,7 @@ from orchestration.defs.quality.report import collect, render, write_report
 from orchestration.defs.resources import ServingStore, WarehouseResource
 
 from .gate import audit_problems
-from .serving import publish_tables
+from orchestration.lib.serving_store import publish_tables
 
 PUBLISH_TAG = "published"
 SERVING_FILE = "funnel.duckdb"

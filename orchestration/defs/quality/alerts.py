@@ -15,7 +15,7 @@ import dagster as dg
 
 from orchestration.settings import load_settings
 
-from .report import REPORTS_DIR, collect, write_report
+from .report import collect, report_path, write_report
 
 ALERTS_LOG = "alerts.log"
 WEBHOOK_ENV = "FUNNEL_ALERT_WEBHOOK"
@@ -42,10 +42,10 @@ def send_alert(serving_dir: Path, payload: dict, webhook: str | None, log=None) 
 
 def alert_for_failed_run(instance: dg.DagsterInstance, run_id: str, message: str, log=None) -> dict:
     settings = load_settings()
-    report_path = settings.serving_dir / REPORTS_DIR / f"quality_{run_id}.md"
+    report = report_path(settings.serving_dir, run_id)
     quality = collect(instance, run_id, settings.warehouse_path, settings.serving_path)
-    if not report_path.exists():  # the publish step writes its own, with the gate's reasons
-        report_path = write_report(settings.serving_dir, quality)
+    if not report.exists():  # the publish step writes its own, with the gate's reasons
+        write_report(settings.serving_dir, quality)
     payload = {
         "event": "run_failed",
         "run_id": run_id,
@@ -53,7 +53,7 @@ def alert_for_failed_run(instance: dg.DagsterInstance, run_id: str, message: str
         "message": message,
         "failed_checks": [f"{c.asset}: {c.name}" for c in quality.failed],
         "still_published": quality.still_published,
-        "quality_report": str(report_path),
+        "quality_report": str(report),
     }
     send_alert(settings.serving_dir, payload, os.environ.get(WEBHOOK_ENV), log)
     return payload

@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.defs.publish.serving import PUBLISH_LOG, current_version
+from orchestration.lib.serving_store import PUBLISH_LOG, current_version
 
 REPORTS_DIR = "reports"
 LATEST_REPORT = "quality_report.md"
@@ -37,7 +37,6 @@ class CheckOutcome:
 class RunQuality:
     run_id: str
     job_name: str
-    status: str
     checks: list[CheckOutcome] = field(default_factory=list)
     quarantine: list[tuple[str, str, str, int]] = field(default_factory=list)
     quarantine_note: str = ""
@@ -104,8 +103,8 @@ def published_by(serving_path: Path, run_id: str) -> dict | None:
 def collect(instance: dg.DagsterInstance, run_id: str, warehouse_path: Path, serving_path: Path,
             problems: list[str] | None = None) -> RunQuality:
     run = instance.get_run_by_id(run_id)
-    quality = RunQuality(run_id, run.job_name if run else "?", run.status.value if run else "?",
-                         check_outcomes(instance, run_id), problems=list(problems or []))
+    quality = RunQuality(run_id, run.job_name if run else "?", check_outcomes(instance, run_id),
+                         problems=list(problems or []))
     quality.quarantine, quality.quarantine_note = quarantine_counts(warehouse_path)
     quality.published = published_by(serving_path, run_id)
     if quality.published is None:
@@ -147,10 +146,14 @@ def render(quality: RunQuality) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report_path(serving_dir: Path, run_id: str) -> Path:
+    return serving_dir / REPORTS_DIR / f"quality_{run_id}.md"
+
+
 def write_report(serving_dir: Path, quality: RunQuality) -> Path:
     """Write the run's report and make it the latest; each file is replaced atomically."""
     text = render(quality)
-    path = serving_dir / REPORTS_DIR / f"quality_{quality.run_id}.md"
+    path = report_path(serving_dir, quality.run_id)
     for target in (path, serving_dir / LATEST_REPORT):
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")

@@ -58,15 +58,27 @@ def _run_and_summarise(settings: Settings) -> None:
     from orchestration.runs import run_pipeline
     from orchestration.summary import render, summarise_runs
 
-    runs = run_pipeline(dg.DagsterInstance.get(), settings.landing_dir)
+    instance = dg.DagsterInstance.get()
+    runs = run_pipeline(instance, settings.landing_dir)
     results = [r for r in (runs.ingest, runs.nightly) if r is not None]
     if not results:
         click.echo(f"No deliveries in {settings.landing_dir}: nothing to run.")
         sys.exit(1)
+    _alert_on_failures(instance, results)
     click.echo("\n" + "=" * 72)
     click.echo(render(summarise_runs(results), settings.warehouse_path, settings.serving_path))
     click.echo(f"\nDagster UI on the same data: funnel ui   (run history in {settings.dagster_home})")
     sys.exit(0 if runs.success else 1)
+
+
+def _alert_on_failures(instance, results) -> None:
+    """A headless run has no daemon to run the `alert_on_failed_runs` sensor: raise the same
+    alert (and write the same quality report) here, so cron-driven nights are watched too."""
+    from orchestration.defs.quality.alerts import alert_for_failed_run
+
+    for result in results:
+        if not result.success:
+            alert_for_failed_run(instance, result.run_id, f"{result.job_def.name} failed")
 
 
 @main.command()

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.defs.quality.report import report_path
 from orchestration.lib.serving_store import current_version
 
 _LAYER_OF_SCHEMA = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "config": "config"}
@@ -98,6 +99,9 @@ def render(run: RunSummary, warehouse_path: Path, serving_path: Path) -> str:
     lines += [f"  warn   {name}" for name in run.checks_warned]
     if run.step_failures:
         lines += ["", "Failed steps:"] + [f"  {failure}" for failure in run.step_failures]
+    report = report_path(serving_path.parent, run.run_id)
+    if report.exists():
+        lines += ["", f"Quality report: {report}"]
     published = current_version(serving_path)
     lines.append("")
     if published is None:

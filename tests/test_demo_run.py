@@ -29,6 +29,11 @@ def test_demo_prints_layers_checks_and_where_marts_are(demo):
     assert " passed, 0 failed" in out
     assert str(demo.home.serving) in out
     assert "read_only=True" in out
+    # The run's quality report, written next to the serving store, is named in the summary.
+    run_id = current_version(demo.home.serving)["run_id"]
+    report = demo.home.serving.parent / "reports" / f"quality_{run_id}.md"
+    assert f"Quality report: {report}" in out
+    assert report.read_text(encoding="utf-8").startswith(f"# Quality report — run {run_id}\n")
 
 
 def _decoded(data: bytes) -> str:

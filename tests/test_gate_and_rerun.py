@@ -2,13 +2,19 @@
 
 import hashlib
 import json
+import os
+import shutil
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_dbt import DbtProject
 
-from conftest import run_pipeline
+from conftest import BIN, run_pipeline
+from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.summary import layer_row_counts
 
 
@@ -88,19 +94,23 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     # A corrected delivery brings a stage change with a vendor stage the stage map does not know.
     _deliver_history_row(copied_home, "0085g00000UNKNOWN1", {2: "Verbal Commit"})
 
-    instance = dg.DagsterInstance.ephemeral()
-    runs = run_pipeline(instance, ("2026-01-05", "2026-01-05"))
+    # The headless nightly, as cron would run it: it must fail loudly, not publish, and alert.
+    completed = subprocess.run([str(BIN / "funnel"), "run"], cwd=copied_home.root, capture_output=True, text=True,
+                               env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}, timeout=900)
 
-    assert runs.ingest.success and not runs.nightly.success
-    result = runs.nightly
-    failed_checks = [
-        e.event_specific_data.check_name
-        for e in result.all_events
-        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed
-    ]
-    assert "not_null_int_stage_events_canonical_stage" in failed_checks
-    materialized = {e.asset_key for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION}
-    assert dg.AssetKey(["serving", "published_marts"]) not in materialized
+    assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-3000:]
+    out = completed.stdout
+    assert "(ingest_deliveries): SUCCESS" in out and "(nightly_funnel): FAILED" in out
+    assert "FAILED intermediate/int_stage_events:not_null_int_stage_events_canonical_stage" in out
+    assert "(an EARLIER run: this run did not publish)" in out
+    instance = dg.DagsterInstance.get()
+    nightly = instance.get_runs(dg.RunsFilter(job_name="nightly_funnel"), limit=1)[0]
+    assert nightly.status == dg.DagsterRunStatus.FAILURE
+    report = copied_home.serving.parent / "reports" / f"quality_{nightly.run_id}.md"
+    assert f"Quality report: {report}" in out
+    assert "not_null_int_stage_events_canonical_stage" in report.read_text(encoding="utf-8")
+    alert = json.loads((copied_home.serving.parent / "alerts.log").read_text(encoding="utf-8").splitlines()[-1])
+    assert alert["run_id"] == nightly.run_id and alert["quality_report"] == str(report)
     assert _digest(copied_home.serving) == published_digest
     assert _published_rows(copied_home.serving) == published_rows
 
@@ -145,6 +155,57 @@ def test_a_kpi_defect_fails_the_gx_suite_and_publication_is_refused(copied_home)
     )
     assert not publish_only.success
     assert _digest(copied_home.serving) == published_digest
+
+
+def _project_with_a_kpi_regression(root: Path) -> Path:
+    """A copy of the dbt project where K09 divides the wrong way round (from ÷ to, so every step
+    with drop-off shows a rate above 1), with the model's unit tests gone: the regression has
+    slipped past review, and only the data checks stand between it and the published marts."""
+    project = root / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    mart = project / "models" / "marts" / "kpi" / "mart_stage_conversion.sql"
+    sql = mart.read_text(encoding="utf-8")
+    assert "safe_divide('reached_to_count', 'reached_from_count')" in sql
+    mart.write_text(sql.replace("safe_divide('reached_to_count', 'reached_from_count')",
+                                "safe_divide('reached_from_count', 'reached_to_count')"), encoding="utf-8")
+    spec = mart.with_suffix(".yml")
+    spec.write_text(spec.read_text(encoding="utf-8").split("\nunit_tests:")[0] + "\n", encoding="utf-8")
+    return project
+
+
+def test_a_kpi_regression_is_caught_in_a_full_nightly_run_and_nothing_is_published(copied_home, tmp_path):
+    published_digest = _digest(copied_home.serving)
+    published_rows = _published_rows(copied_home.serving)
+    from orchestration.definitions import defs
+
+    from orchestration.defs.dbt.assets import build_dbt_assets, funnel_dbt_models
+
+    project_dir = _project_with_a_kpi_regression(tmp_path)
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    project.preparer.prepare(project)
+    assets = [build_dbt_assets(project), *(a for a in defs.assets if a is not funnel_dbt_models)]
+    patched = dg.Definitions(assets=assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
+                             executor=defs.executor, resources=defs.resources)
+    result = patched.resolve_job_def("nightly_funnel").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+    assert not result.success
+    mart = dg.AssetKey(["marts", "mart_stage_conversion"])
+    failed = [(e.event_specific_data.asset_key, e.event_specific_data.check_name)
+              for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+              and not e.event_specific_data.passed]
+    # The mart was rebuilt with the wrong formula, and its range test is the one check that failed.
+    assert [key for key, _ in failed] == [mart]
+    assert "stage_conversion_rate" in failed[0][1]
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        assert conn.execute("SELECT max(stage_conversion_rate) FROM marts.mart_stage_conversion").fetchone()[0] > 1
+    materialized = {e.asset_key for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION}
+    assert mart in materialized and dg.AssetKey(["serving", "published_marts"]) not in materialized
+    # BI tools still read yesterday's marts, unchanged to the byte, with every rate within [0, 1].
+    assert _digest(copied_home.serving) == published_digest
+    assert _published_rows(copied_home.serving) == published_rows
+    with duckdb.connect(str(copied_home.serving), read_only=True) as conn:
+        assert conn.execute("SELECT max(stage_conversion_rate) FROM mart_stage_conversion").fetchone()[0] <= 1
 
 
 class _Webhook(BaseHTTPRequestHandler):

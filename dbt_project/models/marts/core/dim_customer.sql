@@ -115,7 +115,7 @@ summary as (
         min(component_id) as anchor_record_id,
         count(*) as member_records,
         {% for source in sources %}
-        sum(case when source = '{{ source }}' then 1 else 0 end) as {{ source }}_records,
+        {{ count_where("source = '" ~ source ~ "'") }} as {{ source }}_records,
         {% endfor %}
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at

@@ -1,10 +1,13 @@
-"""`funnel`: the command-line entry point (demo run, sample generation, Dagster UI)."""
+"""`funnel`: the command-line interface. Everything the Dagster UI does, headless: the demo, the
+nightly run, backfills, status, publication, reports, identity scoring and the UI itself."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -28,9 +31,26 @@ def _has_deliveries(landing_dir: Path) -> bool:
     return landing_dir.is_dir() and any(p.is_dir() for p in landing_dir.glob("*/*"))
 
 
-@click.group()
+class _FunnelGroup(click.Group):
+    """Turns the errors a person can act on into one line and exit code 1, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        import duckdb
+
+        try:
+            return super().invoke(ctx)
+        except duckdb.IOException as exc:  # typically another process holds the file's write lock
+            raise click.ClickException(f"{str(exc).splitlines()[0]} — wait for that process (a running "
+                                       "pipeline, a dbt or duckdb session) to finish, then retry") from exc
+        except (duckdb.CatalogException, FileNotFoundError) as exc:
+            raise click.ClickException(f"{str(exc).splitlines()[0]} — has the pipeline run on this home "
+                                       "(FUNNEL_HOME)? `funnel run` builds it") from exc
+
+
+@click.group(cls=_FunnelGroup)
 def main() -> None:
-    """Sales-funnel data platform."""
+    """Sales-funnel data platform: ingest the four sources, build the single customer view and
+    the funnel KPIs, gate them on data-quality checks and publish them for BI tools."""
 
 
 @main.command()
@@ -52,21 +72,29 @@ def demo(customers: int, seed: int) -> None:
     _run_and_summarise(settings)
 
 
-def _run_and_summarise(settings: Settings) -> None:
+def _run_and_summarise(settings: Settings, deliveries: tuple[str, str] | None = None,
+                       everything: bool = False) -> None:
     import dagster as dg
 
-    from orchestration.runs import run_pipeline
+    from orchestration.runs import delivered_range, pending_range, run_pipeline
     from orchestration.summary import render, summarise_runs
 
     instance = dg.DagsterInstance.get()
-    runs = run_pipeline(instance, settings.landing_dir)
-    results = [r for r in (runs.ingest, runs.nightly) if r is not None]
-    if not results:
-        click.echo(f"No deliveries in {settings.landing_dir}: nothing to run.")
-        sys.exit(1)
-    _alert_on_failures(instance, results)
+    if deliveries is None:
+        deliveries = (delivered_range(settings.landing_dir) if everything
+                      else pending_range(settings.warehouse_path, settings.landing_dir))
+    click.echo(f"Ingesting deliveries {deliveries[0]} to {deliveries[1]}" if deliveries else
+               "No new or changed deliveries: nothing to ingest; building, checking and publishing.")
+    # dagster-dbt echoes dbt's own log to stdout; keep it in a file so the terminal shows the
+    # progress lines (stderr) and the summary.
+    log = settings.home / "logs" / f"funnel_{datetime.now():%Y%m%dT%H%M%S}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"Progress below; dbt's full log: {log}")
+    with log.open("w", encoding="utf-8") as handle, contextlib.redirect_stdout(handle):
+        runs = run_pipeline(instance, deliveries, progress=True)
+    _alert_on_failures(instance, runs.results)
     click.echo("\n" + "=" * 72)
-    click.echo(render(summarise_runs(results), settings.warehouse_path, settings.serving_path))
+    click.echo(render(summarise_runs(runs.results), settings.warehouse_path, settings.serving_path))
     click.echo(f"\nDagster UI on the same data: funnel ui   (run history in {settings.dagster_home})")
     sys.exit(0 if runs.success else 1)
 
@@ -82,9 +110,95 @@ def _alert_on_failures(instance, results) -> None:
 
 
 @main.command()
-def run() -> None:
-    """Ingest every delivery in the landing zone, then build, test and publish (no generation)."""
-    _run_and_summarise(_prepare_environment())
+@click.option("--all", "everything", is_flag=True,
+              help="Re-ingest every delivery, not only new or changed ones (loads are idempotent).")
+def run(everything: bool) -> None:
+    """The nightly run, headless: ingest new or changed deliveries, then build, test and publish."""
+    settings = _prepare_environment()
+    if not _has_deliveries(settings.landing_dir):
+        raise click.ClickException(f"no deliveries in {settings.landing_dir} (set FUNNEL_LANDING_DIR, "
+                                   "or `funnel generate` a sample)")
+    _run_and_summarise(settings, everything=everything)
+
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@main.command()
+@click.option("--from", "first", type=_DAY, required=True, help="First delivery date (YYYY-MM-DD).")
+@click.option("--to", "last", type=_DAY, required=True, help="Last delivery date (YYYY-MM-DD), inclusive.")
+def backfill(first, last) -> None:
+    """Re-ingest the delivery partitions FROM..TO in one run, then build, test and publish."""
+    from orchestration.defs.ingest.partitions import DELIVERY_PARTITIONS
+
+    settings = _prepare_environment()
+    first, last = first.date(), last.date()
+    if first > last:
+        raise click.BadParameter(f"--from {first} is after --to {last}", param_hint="--from/--to")
+    keys = DELIVERY_PARTITIONS.get_partition_keys()
+    if first.isoformat() < keys[0] or last.isoformat() > keys[-1]:
+        raise click.BadParameter(f"delivery partitions run from {keys[0]} to {keys[-1]} "
+                                 "(FUNNEL_FIRST_DELIVERY_DATE sets the first)", param_hint="--from/--to")
+    _run_and_summarise(settings, deliveries=(first.isoformat(), last.isoformat()))
+
+
+@main.command()
+def status() -> None:
+    """Last runs and their checks, the published version, and the freshness of each source.
+    Exits 1 when the last nightly run did not publish (for monitoring scripts)."""
+    import dagster as dg
+
+    from orchestration.status import collect_status, render
+
+    settings = _prepare_environment()
+    current = collect_status(dg.DagsterInstance.get(), settings)
+    click.echo(render(current))
+    sys.exit(0 if current.healthy else 1)
+
+
+@main.command()
+def publish() -> None:
+    """Publish the marts as built in the warehouse, if their latest build passed every check."""
+    import dagster as dg
+
+    from orchestration.defs.publish.assets import published_marts
+    from orchestration.lib.serving_store import current_version
+    from orchestration.runs import run_nightly
+
+    settings = _prepare_environment()
+    result = run_nightly(dg.DagsterInstance.get(), progress=True, asset_selection=[published_marts.key])
+    if not result.success:
+        failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+        refusal = failure.event_specific_data.user_failure_data  # set when the gate refused
+        if refusal is None:
+            raise click.ClickException(failure.event_specific_data.error.message.strip().splitlines()[0])
+        click.echo(refusal.description, err=True)
+        problems = refusal.metadata["problems"].value if "problems" in refusal.metadata else []
+        # Failed checks first: they are the cause; checks that did not run were skipped after them.
+        failed = [p for p in problems if p.endswith(" failed")]
+        others = [p for p in problems if not p.endswith(" failed")]
+        for problem in failed + others[:10]:
+            click.echo(f"  {problem}", err=True)
+        if len(others) > 10:
+            click.echo(f"  … and {len(others) - 10} more checks that did not run on the latest build", err=True)
+        sys.exit(1)
+    version = current_version(settings.serving_path)
+    click.echo(f"Published version {version['version']} (run {version['run_id']}) to {settings.serving_path}")
+
+
+@main.command()
+@click.option("--run", "run_id", help="Run id (default: the latest report).")
+@click.option("--path", "path_only", is_flag=True, help="Print the report's path instead of its text.")
+def report(run_id: str | None, path_only: bool) -> None:
+    """Print the quality report of the latest run (or of --run)."""
+    from orchestration.defs.quality.report import LATEST_REPORT, report_path
+
+    settings = _prepare_environment()
+    path = report_path(settings.serving_dir, run_id) if run_id else settings.serving_dir / LATEST_REPORT
+    if not path.exists():
+        raise click.ClickException(f"no quality report at {path}: " + (
+            "no run with that id wrote one" if run_id else "run `funnel run` (or `funnel demo`) first"))
+    click.echo(str(path) if path_only else path.read_text(encoding="utf-8"))
 
 
 main.add_command(generate_command)

@@ -11,6 +11,7 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from orchestration.lib.loader import delivery_folders
+from orchestration.lib.partition_load import pending_deliveries
 
 SOURCES = ("crm", "email", "finance", "wecom")
 
@@ -21,8 +22,12 @@ class PipelineRuns:
     nightly: dg.ExecuteInProcessResult | None
 
     @property
+    def results(self) -> list[dg.ExecuteInProcessResult]:
+        return [r for r in (self.ingest, self.nightly) if r is not None]
+
+    @property
     def success(self) -> bool:
-        return all(r is not None and r.success for r in (self.ingest, self.nightly))
+        return self.nightly is not None and all(r.success for r in self.results)
 
 
 def delivered_range(landing: Path) -> tuple[str, str] | None:
@@ -31,27 +36,44 @@ def delivered_range(landing: Path) -> tuple[str, str] | None:
     return (min(dates).isoformat(), max(dates).isoformat()) if dates else None
 
 
-def ingest_partitions(instance: dg.DagsterInstance, first: str, last: str) -> dg.ExecuteInProcessResult:
+def _loggers(progress: bool) -> dict:
+    """Run config choosing the terminal progress lines, or Dagster's console log at INFO."""
+    return {"loggers": {"progress": {}} if progress else {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def ingest_partitions(instance: dg.DagsterInstance, first: str, last: str,
+                      progress: bool = False) -> dg.ExecuteInProcessResult:
     """Every ingest asset over the partitions first..last, in one run (single-run backfill)."""
     from orchestration.definitions import defs
 
     return defs.resolve_job_def("ingest_deliveries").execute_in_process(
-        instance=instance, raise_on_error=False,
+        instance=instance, raise_on_error=False, run_config=_loggers(progress),
         tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last})
 
 
-def run_nightly(instance: dg.DagsterInstance, log_level: str = "INFO") -> dg.ExecuteInProcessResult:
+def run_nightly(instance: dg.DagsterInstance, progress: bool = False,
+                asset_selection: list[dg.AssetKey] | None = None) -> dg.ExecuteInProcessResult:
+    """The nightly job (or only ``asset_selection`` of it, e.g. the publish step)."""
     from orchestration.definitions import defs
 
     return defs.resolve_job_def("nightly_funnel").execute_in_process(
-        instance=instance, raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+        instance=instance, raise_on_error=False, run_config=_loggers(progress), asset_selection=asset_selection)
 
 
-def run_pipeline(instance: dg.DagsterInstance, landing: Path) -> PipelineRuns:
-    """Ingest every delivered partition, then build, test and publish — stopping if ingest fails."""
-    delivered = delivered_range(landing)
-    ingest = ingest_partitions(instance, *delivered) if delivered else None
+def pending_range(warehouse: Path, landing: Path) -> tuple[str, str] | None:
+    """First and last delivery date with new, changed or removed files (see pending_deliveries)."""
+    from orchestration.defs.ingest import ENTITIES
+
+    pending = pending_deliveries(warehouse, landing, ENTITIES)
+    return (pending[0].isoformat(), pending[-1].isoformat()) if pending else None
+
+
+def run_pipeline(instance: dg.DagsterInstance, deliveries: tuple[str, str] | None,
+                 progress: bool = False) -> PipelineRuns:
+    """Ingest the delivery dates ``deliveries`` = (first, last) in one run (none when None), then
+    build, test and publish — stopping if ingest fails. With nothing to ingest the nightly job
+    still runs: e.g. a night that failed is retried on the same data."""
+    ingest = ingest_partitions(instance, *deliveries, progress=progress) if deliveries else None
     if ingest is not None and not ingest.success:
         return PipelineRuns(ingest, None)
-    return PipelineRuns(ingest, run_nightly(instance))
+    return PipelineRuns(ingest, run_nightly(instance, progress))

@@ -59,14 +59,18 @@ class DemoRun:
     output: str
 
 
+def funnel(*args: str, home: Home | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the installed `funnel` command for real, on ``home`` (default: the environment's)."""
+    env = {**os.environ, **(home.env() if home else {}), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([str(BIN / "funnel"), *args], cwd=home.root if home else PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """README command (1) without the install: `funnel demo` on a fresh home."""
     home = Home(tmp_path_factory.mktemp("demo_home"))
-    env = {**os.environ, **home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    completed = subprocess.run(
-        [str(BIN / "funnel"), "demo"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
-    )
+    completed = funnel("demo", home=home)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-5000:]
     return DemoRun(home, completed.returncode, output)
@@ -88,11 +92,8 @@ def run_pipeline(instance=None, deliveries: tuple[str, str] | None = None):
     the environment points at; returns both runs."""
     import dagster as dg
 
-    from orchestration.runs import PipelineRuns, ingest_partitions, run_nightly
+    from orchestration.runs import delivered_range
     from orchestration.runs import run_pipeline as run
 
-    instance = instance or dg.DagsterInstance.ephemeral()
-    if deliveries is None:
-        return run(instance, Path(os.environ["FUNNEL_LANDING_DIR"]))
-    ingest = ingest_partitions(instance, *deliveries)
-    return PipelineRuns(ingest, run_nightly(instance) if ingest.success else None)
+    return run(instance or dg.DagsterInstance.ephemeral(),
+               deliveries or delivered_range(Path(os.environ["FUNNEL_LANDING_DIR"])))

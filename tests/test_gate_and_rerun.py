@@ -2,9 +2,7 @@
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -13,7 +11,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtProject
 
-from conftest import BIN, run_pipeline
+from conftest import funnel, run_pipeline
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.summary import layer_row_counts
 
@@ -94,13 +92,15 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     # A corrected delivery brings a stage change with a vendor stage the stage map does not know.
     _deliver_history_row(copied_home, "0085g00000UNKNOWN1", {2: "Verbal Commit"})
 
-    # The headless nightly, as cron would run it: it must fail loudly, not publish, and alert.
-    completed = subprocess.run([str(BIN / "funnel"), "run"], cwd=copied_home.root, capture_output=True, text=True,
-                               env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}, timeout=900)
+    # The headless nightly, as cron would run it: it ingests only the new delivery, then must fail
+    # loudly, not publish, and alert.
+    completed = funnel("run", home=copied_home)
 
     assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-3000:]
     out = completed.stdout
+    assert "Ingesting deliveries 2026-01-05 to 2026-01-05" in out
     assert "(ingest_deliveries): SUCCESS" in out and "(nightly_funnel): FAILED" in out
+    assert "check FAILED intermediate/int_stage_events:not_null_int_stage_events_canonical_stage" in completed.stderr
     assert "FAILED intermediate/int_stage_events:not_null_int_stage_events_canonical_stage" in out
     assert "(an EARLIER run: this run did not publish)" in out
     instance = dg.DagsterInstance.get()
@@ -114,15 +114,14 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     assert _digest(copied_home.serving) == published_digest
     assert _published_rows(copied_home.serving) == published_rows
 
-    # Publishing on its own afterwards is refused too: the marts' checks did not pass on their latest build.
-    from orchestration.definitions import defs
-
-    publish_only = defs.resolve_job_def("nightly_funnel").execute_in_process(
-        instance=instance, asset_selection=[dg.AssetKey(["serving", "published_marts"])], raise_on_error=False
-    )
-    assert not publish_only.success
-    failure = next(e for e in publish_only.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
-    assert "audit did not pass" in failure.event_specific_data.error.message
+    # Publishing on its own afterwards is refused too: the marts' checks did not pass on their latest
+    # build. The refusal says why, one line per problem.
+    publish_only = funnel("publish", home=copied_home)
+    assert publish_only.returncode == 1
+    errors = publish_only.stderr.splitlines()
+    assert any(line.startswith("Not published: the audit did not pass. The previous version stays published.")
+               for line in errors)
+    assert "  intermediate/int_stage_events: check not_null_int_stage_events_canonical_stage failed" in errors
     assert _digest(copied_home.serving) == published_digest
 
 
@@ -279,13 +278,20 @@ def test_a_delivery_that_loses_many_rows_fails_the_row_count_check_against_the_p
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         before = conn.execute("SELECT count(*) FROM staging.stg_crm__leads").fetchone()[0]
 
-    instance = dg.DagsterInstance.get()  # the demo's run history: the previous run's counts
-    runs = run_pipeline(instance, (rewritten[0].parent.name, rewritten[-1].parent.name))
+    # The corrected deliveries are re-loaded with a backfill over their dates, on the demo's run
+    # history (which holds the previous run's counts).
+    completed = funnel("backfill", "--from", rewritten[0].parent.name, "--to", rewritten[-1].parent.name,
+                       home=copied_home)
 
-    assert runs.ingest.success and not runs.nightly.success
-    evaluation = next(e.event_specific_data for e in runs.nightly.all_events
-                      if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
-                      and e.event_specific_data.check_name == "gx_stg_crm__leads")
+    assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert f"Ingesting deliveries {rewritten[0].parent.name} to {rewritten[-1].parent.name}" in completed.stdout
+    assert "(ingest_deliveries): SUCCESS" in completed.stdout and "(nightly_funnel): FAILED" in completed.stdout
+    instance = dg.DagsterInstance.get()
+    nightly = instance.get_runs(dg.RunsFilter(job_name="nightly_funnel"), limit=1)[0]
+    evaluation = next(
+        r.event_log_entry.dagster_event.event_specific_data
+        for r in instance.get_records_for_run(nightly.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+        if r.event_log_entry.dagster_event.event_specific_data.check_name == "gx_stg_crm__leads")
     assert not evaluation.passed
     assert evaluation.metadata["rows_previous_run"].value == before
     failed = [f["expectation"] for f in evaluation.metadata["failed_expectations"].value]

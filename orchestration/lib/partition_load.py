@@ -215,3 +215,33 @@ def load_entity(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landi
         total.quarantined_by_reason.update(report.quarantined_by_reason)
         total.unknown_columns |= report.unknown_columns
     return total
+
+
+def pending_deliveries(warehouse: Path, landing_dir: Path,
+                       entities: list[tuple[EntityContract, list[FileSpec]]]) -> list[date]:
+    """Delivery dates with anything the file registry has not seen as it is now: a new folder, a
+    new file, a file whose bytes changed, or a registered file that has gone. The nightly run
+    ingests only these; reloading the rest would change nothing (loads are idempotent) but costs
+    a materialization per entity and date."""
+    registered: dict[tuple[str, str, date], set[tuple[str, str]]] = {}
+    if warehouse.exists():
+        with duckdb.connect(str(warehouse), read_only=True) as conn:
+            has_registry = conn.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ingest' AND table_name = 'files'"
+            ).fetchone()[0]
+            rows = conn.execute(f"SELECT source, entity, delivery_date, file, sha256 FROM {REGISTRY_TABLE}"
+                                ).fetchall() if has_registry else []
+        for source, entity, delivered, file, sha256 in rows:
+            registered.setdefault((source, entity, delivered), set()).add((file, sha256))
+    pending: set[date] = set()
+    for contract, specs in entities:
+        folders, _ = delivery_folders(landing_dir / contract.source)
+        on_disk_dates = set()
+        for delivered, folder in folders:
+            on_disk_dates.add(delivered)
+            files = {(f.rel, f.sha256) for f in _files_of(folder, landing_dir, list(specs))}
+            if files != registered.get((contract.source, contract.entity, delivered), set()):
+                pending.add(delivered)
+        pending |= {d for (s, e, d) in registered if (s, e) == (contract.source, contract.entity)
+                    and d not in on_disk_dates}
+    return sorted(pending)

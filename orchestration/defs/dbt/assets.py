@@ -1,7 +1,10 @@
 """dbt seeds, models and tests as Dagster assets and asset checks."""
 
+import json
+from pathlib import Path
+
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.ingest.factory import WAREHOUSE_POOL
 
@@ -9,6 +12,22 @@ from .project import dbt_project
 from .translator import FunnelDbtTranslator
 
 dbt_resource = DbtCliResource(project_dir=dbt_project)
+
+_FAILED = {"error", "fail"}
+
+
+def failed_nodes(invocation: DbtCliInvocation) -> list[str] | None:
+    """'<status> <node>: <first line of message>' for every node that errored or failed; None when
+    dbt wrote no run results (it stopped before running anything, e.g. the warehouse was locked)."""
+    path = Path(invocation.target_path) / "run_results.json"
+    if not path.exists():
+        return None
+    failures = []
+    for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
+        if result["status"] in _FAILED:
+            message = (result.get("message") or "").strip().splitlines()
+            failures.append(f"{result['status']} {result['unique_id']}: {message[0] if message else ''}")
+    return failures
 
 
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
@@ -26,7 +45,22 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def funnel_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         """`dbt build`: seeds, models, unit tests and data tests in dependency order. A failed
         error-severity test stops the models downstream of it and fails its (blocking) asset check."""
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        yield from invocation.stream()
+        if invocation.is_successful():
+            return
+        failures = failed_nodes(invocation)
+        if failures is None:
+            # Nothing ran: the cause is outside the project (a locked warehouse, a killed process);
+            # the job's retry policy tries again.
+            raise dg.Failure(description=f"dbt build stopped before running: {invocation.get_error()}",
+                             allow_retries=True)
+        # A model or test failed on this data: running again would fail the same way.
+        raise dg.Failure(
+            description=f"dbt build: {len(failures)} node(s) failed — " + "; ".join(failures[:5]),
+            metadata={"failed_nodes": dg.MetadataValue.json(failures)},
+            allow_retries=False,
+        )
 
     return funnel_dbt_models
 

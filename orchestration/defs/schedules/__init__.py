@@ -7,10 +7,13 @@ from whatever has been ingested, runs every test, and publishes the marts that p
 
 import dagster as dg
 
+from orchestration.defs.retries import TRANSIENT_RETRIES
+
 nightly_job = dg.define_asset_job(
     name="nightly_funnel",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingest"),
     description="Build and test the dbt project on the ingested deliveries, validate, publish the audited marts.",
+    op_retry_policy=TRANSIENT_RETRIES,
 )
 
 nightly_schedule = dg.ScheduleDefinition(

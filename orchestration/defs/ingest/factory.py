@@ -1,12 +1,14 @@
 """Build the ingest asset of one source entity from its contract; shared by every source."""
 
-
+import hashlib
+import json
 import warnings
 from collections.abc import Sequence
 from datetime import date
 
 import dagster as dg
 
+from orchestration.defs.ownership import owners_for, tags_for
 from orchestration.defs.resources import LandingZone, WarehouseResource
 from orchestration.lib.contracts import TYPES, EntityContract
 from orchestration.lib.errors import MalformedFileError
@@ -53,6 +55,18 @@ def _report_metadata(report: LoadReport) -> dict[str, dg.MetadataValue | int | s
     }
 
 
+def contract_version(contract: EntityContract, files: Sequence[FileSpec]) -> str:
+    """The asset's code version: changes when the contract's columns or the file mapping change,
+    so the UI flags what was loaded under an older contract."""
+    described = {
+        "fields": [(f.name, f.type, f.required, f.source_header, f.aliases) for f in contract.fields],
+        "derived": [(d.name, d.type, getattr(d.compute, "__qualname__", "")) for d in contract.derived],
+        "files": [(spec.pattern, spec.system, sorted((spec.columns or {}).items()),
+                   getattr(spec.read, "__qualname__", "")) for spec in files],
+    }
+    return hashlib.sha256(json.dumps(described, default=str).encode()).hexdigest()[:16]
+
+
 def build_ingest_asset(contract: EntityContract, files: Sequence[FileSpec]) -> dg.AssetsDefinition:
     """One asset loading ``raw_<source>.<entity>``, partitioned by delivery date.
 
@@ -71,6 +85,9 @@ def _define_asset(contract: EntityContract, files: Sequence[FileSpec]) -> dg.Ass
         key=dg.AssetKey([contract.schema, contract.entity]),
         group_name="ingest",
         kinds={"python", "duckdb"},
+        owners=owners_for("ingest"),
+        tags=tags_for("ingest", contract.source),
+        code_version=contract_version(contract, files),
         description=contract.description,
         metadata={
             "dagster/column_schema": _column_schema(contract),

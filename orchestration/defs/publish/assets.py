@@ -1,5 +1,6 @@
 """The publish step: audited marts (dbt models tagged `published`) copied to the serving store."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from dagster_dbt import get_asset_key_for_model
 from orchestration.defs.dbt.assets import funnel_dbt_models
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.ingest.factory import WAREHOUSE_POOL
+from orchestration.defs.ownership import owners_for, tags_for
 from orchestration.defs.quality.checks import GX_CHECKS
 from orchestration.defs.quality.report import collect, render, write_report
 from orchestration.defs.resources import ServingStore, WarehouseResource
@@ -42,7 +44,11 @@ GATED_ASSETS = sorted({check.asset_key for check in GATE_CHECKS} | set(PUBLISHED
     key=dg.AssetKey(["serving", "published_marts"]),
     deps=PUBLISHED_KEYS,
     group_name="publish",
-    kinds={"duckdb"},
+    kinds={"duckdb", "parquet"},
+    owners=owners_for("publish"),
+    tags=tags_for("publish"),
+    # The published set is the code of this step: adding or dropping a published model changes it.
+    code_version=hashlib.sha256(json.dumps(PUBLISHED).encode()).hexdigest()[:16],
     pool=WAREHOUSE_POOL,
     description=(
         "Publishes the audited marts (dbt models tagged `published`) into the serving store in "

@@ -182,9 +182,10 @@ def test_sensor_requests_each_new_or_changed_delivery_once(tmp_path):
     (landing / "finance" / DAY2.isoformat()).mkdir(parents=True)
     (landing / "finance" / DAY2.isoformat() / "invoices_20260101.csv").write_text("发票号码\n1\n", encoding="utf-8")
     sensor = defs.resolve_sensor_def("new_deliveries")
+    instance = dg.DagsterInstance.ephemeral()
 
     def evaluate(cursor):
-        context = dg.build_sensor_context(cursor=cursor, definitions=defs,
+        context = dg.build_sensor_context(cursor=cursor, definitions=defs, instance=instance,
                                           resources={"landing": LandingZone(path=str(landing))})
         return sensor.evaluate_tick(context)
 
@@ -198,6 +199,19 @@ def test_sensor_requests_each_new_or_changed_delivery_once(tmp_path):
             header="Id,WhoId,WhatId,Subject,ActivityDate,Type,Status,CreatedDate,OwnerId")
     again = evaluate(first.cursor)
     assert [(r.partition_key, r.tags["funnel/source"]) for r in again.run_requests] == [("2026-01-01", "crm")]
+
+    # A sensor meeting deliveries for the first time (e.g. `funnel ui` after `funnel run`) skips the
+    # partitions every asset of the source has already loaded, and still requests the rest.
+    from orchestration.defs.ingest import ASSETS
+
+    for asset in ASSETS:
+        if asset.key.path[0] == "raw_crm":
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset.key, partition="2026-01-01"))
+    fresh = evaluate(None)
+    assert {(r.partition_key, r.tags["funnel/source"]) for r in fresh.run_requests} == {("2026-01-02", "finance")}
+    assert evaluate(fresh.cursor).run_requests == []
+    deliver(landing, DAY1, "Lead_20251231.csv", lead("00Q1"), lead("00Q9"))  # a later correction
+    assert [r.partition_key for r in evaluate(fresh.cursor).run_requests] == ["2026-01-01"]
 
 
 def test_backfilling_a_range_of_partitions_from_the_dagster_cli(tmp_path):

@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from dotenv import load_dotenv
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -43,7 +45,9 @@ def _path(var: str, default: Path) -> Path:
 
 
 def load_settings() -> Settings:
-    """Read the settings from the environment, falling back to the documented defaults."""
+    """Read the settings from the environment (and a ``.env`` file in the working folder, for
+    variables the environment does not set), falling back to the documented defaults."""
+    load_dotenv(Path.cwd() / ".env", override=False)
     home = _path("FUNNEL_HOME", Path.cwd() / "data")
     domains = os.environ.get("FUNNEL_COMPANY_EMAIL_DOMAINS", "ourcompany.cn")
     return Settings(

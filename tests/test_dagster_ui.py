@@ -2,54 +2,22 @@
 schedule and sensors are there and on, and a materialization launched through the webserver's
 GraphQL API runs in the daemon's launcher and publishes."""
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import duckdb
 
 from conftest import BIN, PROJECT_ROOT
-
-LOCATION = "sales_funnel"
-REPOSITORY = "__repository__"
+from orchestration.webserver import LOCATION, REPOSITORY, graphql, wait_for_location
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = json.loads(response.read())
-    assert "errors" not in body, body["errors"]
-    return body["data"]
-
-
-def _wait_for_location(port: int, process: subprocess.Popen, timeout: float = 300) -> None:
-    query = "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "dagster dev exited"
-        try:
-            entries = _graphql(port, query)["workspaceOrError"]["locationEntries"]
-            states = {e["name"]: (e["locationOrLoadError"] or {}).get("__typename") for e in entries}
-            if states.get(LOCATION) == "RepositoryLocation":
-                return
-            assert states.get(LOCATION) != "PythonError", f"code location failed to load: {entries}"
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(2)
-    raise AssertionError("the code location did not load in time")
 
 
 REPOSITORY_QUERY = """
@@ -93,9 +61,9 @@ def test_dagster_dev_serves_the_graph_and_runs_a_materialization_launched_throug
     process = subprocess.Popen([str(BIN / "funnel"), "ui", "--port", str(port)], cwd=PROJECT_ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        _wait_for_location(port, process)
+        wait_for_location(port, process)
         selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
-        repository = _graphql(port, REPOSITORY_QUERY, {"selector": selector})["repositoryOrError"]
+        repository = graphql(port, REPOSITORY_QUERY, {"selector": selector})["repositoryOrError"]
 
         schedules = {s["name"]: s for s in repository["schedules"]}
         nightly = schedules["nightly_funnel_0200_shanghai"]
@@ -110,7 +78,7 @@ def test_dagster_dev_serves_the_graph_and_runs_a_materialization_launched_throug
             groups.setdefault(node["groupName"], []).append(node["assetKey"]["path"])
         assert set(groups) >= {"ingest", "staging", "core", "kpi", "publish"}
         assert ["marts", "mart_stage_conversion"] in groups["kpi"]
-        checks = _graphql(port, CHECKS_QUERY, {"key": {"path": ["marts", "mart_stage_conversion"]}})
+        checks = graphql(port, CHECKS_QUERY, {"key": {"path": ["marts", "mart_stage_conversion"]}})
         names = {c["name"]: c["blocking"] for c in checks["assetNodeOrError"]["assetChecksOrError"]["checks"]}
         assert names["gx_mart_stage_conversion"] is True and len(names) > 3
 
@@ -118,12 +86,12 @@ def test_dagster_dev_serves_the_graph_and_runs_a_materialization_launched_throug
         params = {"selector": {**selector, "jobName": "nightly_funnel",
                                "assetSelection": [{"path": ["serving", "published_marts"]}]},
                   "mode": "default"}
-        launched = _graphql(port, LAUNCH, {"params": params})["launchRun"]
+        launched = graphql(port, LAUNCH, {"params": params})["launchRun"]
         assert launched["__typename"] == "LaunchRunSuccess", launched
         run_id = launched["run"]["runId"]
         deadline, status = time.monotonic() + 300, None
         while time.monotonic() < deadline:
-            status = _graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
+            status = graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
             if status in ("SUCCESS", "FAILURE", "CANCELED"):
                 break
             time.sleep(2)
@@ -135,11 +103,11 @@ def test_dagster_dev_serves_the_graph_and_runs_a_materialization_launched_throug
         # it skipped, and launched no ingest run.
         deadline, ticks = time.monotonic() + 180, []
         while time.monotonic() < deadline and not ticks:
-            sensor = _graphql(port, SENSOR_TICKS, {"s": {**selector, "sensorName": "new_deliveries"}})
+            sensor = graphql(port, SENSOR_TICKS, {"s": {**selector, "sensorName": "new_deliveries"}})
             ticks = [t["status"] for t in sensor["sensorOrError"]["sensorState"]["ticks"] if t["status"] != "STARTED"]
             time.sleep(2)
         assert ticks and set(ticks) == {"SKIPPED"}, ticks
-        ingest_runs = _graphql(port, '{ runsOrError(filter: {pipelineName: "ingest_deliveries"}) '
+        ingest_runs = graphql(port, '{ runsOrError(filter: {pipelineName: "ingest_deliveries"}) '
                                      '{ ... on Runs { results { runId tags { key value } } } } }')
         launched_by_sensor = [r for r in ingest_runs["runsOrError"]["results"]
                               if any(t["key"] == "dagster/sensor_name" for t in r["tags"])]

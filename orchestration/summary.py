@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.defs.quality.report import report_path
+from orchestration.defs.quality.report import quarantine_counts, report_path
 from orchestration.lib.serving_store import current_version
 
 _LAYER_OF_SCHEMA = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "config": "config"}
@@ -29,18 +29,6 @@ def layer_row_counts(warehouse_path: Path) -> dict[str, dict[str, int]]:
             count = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
             layers.setdefault(layer, {})[f"{schema}.{table}"] = count
     return layers
-
-
-def quarantine_counts(warehouse_path: Path) -> list[tuple[str, str, str, int]]:
-    with duckdb.connect(str(warehouse_path), read_only=True) as conn:
-        exists = conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ingest' AND table_name = 'quarantine'"
-        ).fetchone()[0]
-        if not exists:
-            return []
-        return conn.execute(
-            "SELECT source, entity, reason, count(*) FROM ingest.quarantine GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
 
 
 @dataclass
@@ -86,7 +74,7 @@ def render(run: RunSummary, warehouse_path: Path, serving_path: Path) -> str:
         tables = layers.get(layer, {})
         if tables:
             lines.append(f"  {layer:<13} {len(tables):>3} tables {sum(tables.values()):>9} rows")
-    quarantined = quarantine_counts(warehouse_path) if layers else []
+    quarantined = quarantine_counts(warehouse_path)[0] if layers else []
     total = sum(row[3] for row in quarantined)
     lines += ["", f"Quarantined rows: {total} (table ingest.quarantine, with file, line and reason)"]
     by_reason = Counter()

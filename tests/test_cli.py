@@ -88,3 +88,18 @@ def test_mistakes_get_one_line_errors_and_non_zero_exits(demo, tmp_path):
     status = funnel("status", home=empty)
     assert status.returncode == 1 and "nothing published yet" in status.stdout
     assert not any("Traceback" in out for out in (run.stderr, report.stderr, status.stderr))
+
+
+def test_a_dot_env_file_in_the_working_folder_configures_the_cli(demo, tmp_path):
+    import os
+    import subprocess
+
+    from conftest import BIN
+
+    (tmp_path / ".env").write_text(f"FUNNEL_HOME={demo.home.root}\nDAGSTER_HOME=${{FUNNEL_HOME}}/dagster_home\n",
+                                   encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNNEL_", "DAGSTER_"))}
+    completed = subprocess.run([str(BIN / "funnel"), "status"], cwd=tmp_path, env=env, capture_output=True,
+                               text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert f"from run {current_version(demo.home.serving)['run_id']}" in completed.stdout

@@ -76,6 +76,7 @@ def _run_and_summarise(settings: Settings, deliveries: tuple[str, str] | None = 
                        everything: bool = False) -> None:
     import dagster as dg
 
+    from orchestration.defs.quality.alerts import ALERTED_BY_LAUNCHER
     from orchestration.runs import delivered_range, pending_range, run_pipeline
     from orchestration.summary import render, summarise_runs
 
@@ -91,7 +92,7 @@ def _run_and_summarise(settings: Settings, deliveries: tuple[str, str] | None = 
     log.parent.mkdir(parents=True, exist_ok=True)
     click.echo(f"Progress below; dbt's full log: {log}")
     with log.open("w", encoding="utf-8") as handle, contextlib.redirect_stdout(handle):
-        runs = run_pipeline(instance, deliveries, progress=True)
+        runs = run_pipeline(instance, deliveries, progress=True, tags=ALERTED_BY_LAUNCHER)
     _alert_on_failures(instance, runs.results)
     click.echo("\n" + "=" * 72)
     click.echo(render(summarise_runs(runs.results), settings.warehouse_path, settings.serving_path))

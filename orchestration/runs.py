@@ -4,6 +4,7 @@ through the daemon."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,23 +42,25 @@ def _loggers(progress: bool) -> dict:
     return {"loggers": {"progress": {}} if progress else {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def ingest_partitions(instance: dg.DagsterInstance, first: str, last: str,
-                      progress: bool = False) -> dg.ExecuteInProcessResult:
+def ingest_partitions(instance: dg.DagsterInstance, first: str, last: str, progress: bool = False,
+                      tags: Mapping[str, str] | None = None) -> dg.ExecuteInProcessResult:
     """Every ingest asset over the partitions first..last, in one run (single-run backfill)."""
     from orchestration.definitions import defs
 
     return defs.resolve_job_def("ingest_deliveries").execute_in_process(
         instance=instance, raise_on_error=False, run_config=_loggers(progress),
-        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last})
+        tags={**(tags or {}), ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last})
 
 
 def run_nightly(instance: dg.DagsterInstance, progress: bool = False,
-                asset_selection: list[dg.AssetKey] | None = None) -> dg.ExecuteInProcessResult:
+                asset_selection: list[dg.AssetKey] | None = None,
+                tags: Mapping[str, str] | None = None) -> dg.ExecuteInProcessResult:
     """The nightly job (or only ``asset_selection`` of it, e.g. the publish step)."""
     from orchestration.definitions import defs
 
     return defs.resolve_job_def("nightly_funnel").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=_loggers(progress), asset_selection=asset_selection)
+        instance=instance, raise_on_error=False, run_config=_loggers(progress), asset_selection=asset_selection,
+        tags=tags)
 
 
 def pending_range(warehouse: Path, landing: Path) -> tuple[str, str] | None:
@@ -69,11 +72,11 @@ def pending_range(warehouse: Path, landing: Path) -> tuple[str, str] | None:
 
 
 def run_pipeline(instance: dg.DagsterInstance, deliveries: tuple[str, str] | None,
-                 progress: bool = False) -> PipelineRuns:
+                 progress: bool = False, tags: Mapping[str, str] | None = None) -> PipelineRuns:
     """Ingest the delivery dates ``deliveries`` = (first, last) in one run (none when None), then
     build, test and publish — stopping if ingest fails. With nothing to ingest the nightly job
     still runs: e.g. a night that failed is retried on the same data."""
-    ingest = ingest_partitions(instance, *deliveries, progress=progress) if deliveries else None
+    ingest = ingest_partitions(instance, *deliveries, progress=progress, tags=tags) if deliveries else None
     if ingest is not None and not ingest.success:
         return PipelineRuns(ingest, None)
-    return PipelineRuns(ingest, run_nightly(instance, progress))
+    return PipelineRuns(ingest, run_nightly(instance, progress, tags=tags))

@@ -109,8 +109,17 @@ def test_a_failing_check_stops_publication_and_keeps_the_published_marts(copied_
     report = copied_home.serving.parent / "reports" / f"quality_{nightly.run_id}.md"
     assert f"Quality report: {report}" in out
     assert "not_null_int_stage_events_canonical_stage" in report.read_text(encoding="utf-8")
-    alert = json.loads((copied_home.serving.parent / "alerts.log").read_text(encoding="utf-8").splitlines()[-1])
+    alerts_log = copied_home.serving.parent / "alerts.log"
+    (alert,) = [json.loads(line) for line in alerts_log.read_text(encoding="utf-8").splitlines()]
     assert alert["run_id"] == nightly.run_id and alert["quality_report"] == str(report)
+    # A daemon on the same home sees the failed run too; its sensor leaves the alert to the CLI.
+    from orchestration.defs.quality.alerts import alert_on_failed_runs
+
+    failure = instance.get_records_for_run(nightly.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records[0]
+    alert_on_failed_runs(dg.build_run_status_sensor_context(
+        sensor_name="alert_on_failed_runs", dagster_instance=instance, dagster_run=nightly,
+        dagster_event=failure.event_log_entry.dagster_event).for_run_failure())
+    assert len(alerts_log.read_text(encoding="utf-8").splitlines()) == 1
     assert _digest(copied_home.serving) == published_digest
     assert _published_rows(copied_home.serving) == published_rows
 

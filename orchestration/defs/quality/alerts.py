@@ -19,6 +19,9 @@ from .report import collect, report_path, write_report
 
 ALERTS_LOG = "alerts.log"
 WEBHOOK_ENV = "FUNNEL_ALERT_WEBHOOK"
+# Runs whose launcher raises its own alert (the `funnel` CLI, which has no daemon behind it) carry
+# this tag, so a daemon running on the same home does not alert a second time.
+ALERTED_BY_LAUNCHER = {"funnel/alert": "by-launcher"}
 
 
 def send_alert(serving_dir: Path, payload: dict, webhook: str | None, log=None) -> None:
@@ -68,5 +71,7 @@ def alert_for_failed_run(instance: dg.DagsterInstance, run_id: str, message: str
     ),
 )
 def alert_on_failed_runs(context: dg.RunFailureSensorContext) -> None:
+    if all(context.dagster_run.tags.get(k) == v for k, v in ALERTED_BY_LAUNCHER.items()):
+        return
     message = context.failure_event.message or "run failed"
     alert_for_failed_run(context.instance, context.dagster_run.run_id, message, context.log)

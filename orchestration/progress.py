@@ -11,17 +11,6 @@ from datetime import datetime
 
 import dagster as dg
 
-_EVENTS = {
-    dg.DagsterEventType.RUN_START,
-    dg.DagsterEventType.STEP_SUCCESS,
-    dg.DagsterEventType.STEP_FAILURE,
-    dg.DagsterEventType.STEP_SKIPPED,
-    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
-    dg.DagsterEventType.RUN_SUCCESS,
-    dg.DagsterEventType.RUN_FAILURE,
-}
-
-
 def describe(event: dg.DagsterEvent) -> str | None:
     """The progress line of an event; None for events not worth a line (a passed check)."""
     kind = event.event_type
@@ -52,9 +41,7 @@ def describe(event: dg.DagsterEvent) -> str | None:
 class _ProgressHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_meta", {}).get("dagster_event")
-        if event is None or event.event_type not in _EVENTS:
-            return
-        line = describe(event)
+        line = describe(event) if event is not None else None
         if line:
             print(f"[{datetime.now():%H:%M:%S}] {line}", file=sys.stderr, flush=True)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import duckdb
 
-from orchestration.defs.quality.report import check_outcomes, report_path
+from orchestration.defs.quality.report import CheckOutcome, check_outcomes, report_path
 from orchestration.lib.loader import delivery_folders
+from orchestration.lib.partition_load import registered_files
 from orchestration.lib.serving_store import current_version
 from orchestration.runs import SOURCES
 from orchestration.settings import Settings
@@ -29,9 +29,7 @@ class LastRun:
     status: str
     started: datetime | None
     finished: datetime | None
-    checks_passed: int = 0
-    checks_failed: list[str] = field(default_factory=list)
-    checks_warned: list[str] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
 
 
 @dataclass
@@ -68,29 +66,18 @@ def last_runs(instance: dg.DagsterInstance) -> list[LastRun]:
         if not records:
             continue
         record = records[0]
-        run = LastRun(job, record.dagster_run.run_id, record.dagster_run.status.value,
-                      _timestamp(record.start_time), _timestamp(record.end_time))
-        for outcome in check_outcomes(instance, run.run_id):
-            name = f"{outcome.asset}:{outcome.name}"
-            if outcome.passed:
-                run.checks_passed += 1
-            elif outcome.severity == "WARN":
-                run.checks_warned.append(name)
-            else:
-                run.checks_failed.append(name)
-        runs.append(run)
+        run_id = record.dagster_run.run_id
+        runs.append(LastRun(job, run_id, record.dagster_run.status.value, _timestamp(record.start_time),
+                            _timestamp(record.end_time), check_outcomes(instance, run_id)))
     return runs
 
 
 def ingested_deliveries(warehouse: Path) -> dict[str, date]:
     """Newest delivery date per source in the file registry (empty before the first ingest)."""
-    if not warehouse.exists():
-        return {}
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ingest' "
-                            "AND table_name = 'files'").fetchone()[0]:
-            return {}
-        return dict(conn.execute("SELECT source, max(delivery_date) FROM ingest.files GROUP BY source").fetchall())
+    newest: dict[str, date] = {}
+    for source, _, delivered, _, _ in registered_files(warehouse):
+        newest[source] = max(delivered, newest.get(source, delivered))
+    return newest
 
 
 def collect_status(instance: dg.DagsterInstance, settings: Settings) -> Status:
@@ -118,9 +105,10 @@ def render(status: Status) -> str:
     for run in status.runs:
         lines.append(f"  {run.job:<18} {run.status:<9} run {run.run_id}  started {_when(run.started)}, "
                      f"finished {_when(run.finished)}")
-        lines.append(f"  {'':<18} checks: {run.checks_passed} passed, {len(run.checks_failed)} failed, "
-                     f"{len(run.checks_warned)} warned")
-        lines += [f"  {'':<18}   FAILED {name}" for name in run.checks_failed]
+        failed = [f"{c.asset}:{c.name}" for c in run.checks if c.failed]
+        lines.append(f"  {'':<18} checks: {sum(c.passed for c in run.checks)} passed, {len(failed)} failed, "
+                     f"{sum(c.warned for c in run.checks)} warned")
+        lines += [f"  {'':<18}   FAILED {name}" for name in failed]
     lines += ["", "Published"]
     if status.published:
         p = status.published

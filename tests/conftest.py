@@ -59,11 +59,15 @@ class DemoRun:
     output: str
 
 
+def command_env(home: Home | None = None) -> dict[str, str]:
+    """The environment for a subprocess on ``home``: its paths, and this virtualenv's commands first."""
+    return {**os.environ, **(home.env() if home else {}), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
 def funnel(*args: str, home: Home | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the installed `funnel` command for real, on ``home`` (default: the environment's)."""
-    env = {**os.environ, **(home.env() if home else {}), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([str(BIN / "funnel"), *args], cwd=home.root if home else PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([str(BIN / "funnel"), *args], cwd=home.root if home else PROJECT_ROOT,
+                          env=command_env(home), capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

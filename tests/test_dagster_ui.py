@@ -10,7 +10,7 @@ import time
 
 import duckdb
 
-from conftest import BIN, PROJECT_ROOT
+from conftest import BIN, PROJECT_ROOT, command_env
 from orchestration.webserver import LOCATION, REPOSITORY, graphql, wait_for_location
 
 
@@ -57,7 +57,7 @@ RUN_STATUS = "query ($id: ID!) { runOrError(runId: $id) { ... on Run { status } 
 
 def test_dagster_dev_serves_the_graph_and_runs_a_materialization_launched_through_its_api(copied_home):
     port = _free_port()
-    env = {**os.environ, **copied_home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = command_env(copied_home)
     process = subprocess.Popen([str(BIN / "funnel"), "ui", "--port", str(port)], cwd=PROJECT_ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:

@@ -1,15 +1,14 @@
 """The code location loads for the Dagster tooling users run, and has the expected shape."""
 
-import os
 import subprocess
 
 import dagster as dg
 
-from conftest import BIN, PROJECT_ROOT
+from conftest import BIN, PROJECT_ROOT, command_env
 
 
 def _run(command, demo):
-    env = {**os.environ, **demo.home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = command_env(demo.home)
     return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -7,20 +7,19 @@ As-of instant: the last activity, the call to C3 on 09-30 10:00 (Shanghai)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import duckdb
 import pytest
 
-from conftest import BIN, PROJECT_ROOT, Home
+from conftest import BIN, PROJECT_ROOT, Home, command_env
 from tiny_landing import write_landing
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Home:
     home = Home(write_landing(tmp_path_factory.mktemp("tiny_home")))
-    env = {**os.environ, **home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = command_env(home)
     completed = subprocess.run([str(BIN / "funnel"), "run"], cwd=PROJECT_ROOT, env=env, capture_output=True,
                                text=True, timeout=900)
     assert completed.returncode == 0, (completed.stdout + completed.stderr)[-5000:]

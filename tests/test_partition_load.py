@@ -215,14 +215,14 @@ def test_sensor_requests_each_new_or_changed_delivery_once(tmp_path):
 
 
 def test_backfilling_a_range_of_partitions_from_the_dagster_cli(tmp_path):
-    from conftest import BIN, PROJECT_ROOT, Home
+    from conftest import BIN, PROJECT_ROOT, Home, command_env
 
     home = Home(tmp_path / "home")
     for day, name, rows in [(DAY1, "Lead_20251231.csv", [lead("00Q1")]), (DAY2, "Lead_20260101.csv", [lead("00Q2")]),
                             (DAY3, "Lead_20260102.csv", [lead("00Q3")])]:
         deliver(home.landing, day, name, *rows)
     home.dagster_home.mkdir(parents=True)
-    env = {**os.environ, **home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = command_env(home)
     completed = subprocess.run(
         [str(BIN / "dagster"), "asset", "materialize", "-m", "orchestration.definitions",
          "--select", "group:ingest", "--partition-range", "2026-01-01...2026-01-02"],

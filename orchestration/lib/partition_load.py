@@ -217,6 +217,19 @@ def load_entity(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landi
     return total
 
 
+def registered_files(warehouse: Path) -> list[tuple[str, str, date, str, str]]:
+    """(source, entity, delivery date, file, sha256) of every file in the registry, read-only;
+    empty before the first ingest."""
+    if not warehouse.exists():
+        return []
+    schema, table = REGISTRY_TABLE.split(".")
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                            [schema, table]).fetchone()[0]:
+            return []
+        return conn.execute(f"SELECT source, entity, delivery_date, file, sha256 FROM {REGISTRY_TABLE}").fetchall()
+
+
 def pending_deliveries(warehouse: Path, landing_dir: Path,
                        entities: list[tuple[EntityContract, list[FileSpec]]]) -> list[date]:
     """Delivery dates with anything the file registry has not seen as it is now: a new folder, a
@@ -224,15 +237,8 @@ def pending_deliveries(warehouse: Path, landing_dir: Path,
     ingests only these; reloading the rest would change nothing (loads are idempotent) but costs
     a materialization per entity and date."""
     registered: dict[tuple[str, str, date], set[tuple[str, str]]] = {}
-    if warehouse.exists():
-        with duckdb.connect(str(warehouse), read_only=True) as conn:
-            has_registry = conn.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ingest' AND table_name = 'files'"
-            ).fetchone()[0]
-            rows = conn.execute(f"SELECT source, entity, delivery_date, file, sha256 FROM {REGISTRY_TABLE}"
-                                ).fetchall() if has_registry else []
-        for source, entity, delivered, file, sha256 in rows:
-            registered.setdefault((source, entity, delivered), set()).add((file, sha256))
+    for source, entity, delivered, file, sha256 in registered_files(warehouse):
+        registered.setdefault((source, entity, delivered), set()).add((file, sha256))
     pending: set[date] = set()
     for contract, specs in entities:
         folders, _ = delivery_folders(landing_dir / contract.source)

@@ -1,6 +1,5 @@
 """dbt seeds, models and tests as Dagster assets and asset checks."""
 
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -19,11 +18,10 @@ _FAILED = {"error", "fail"}
 def failed_nodes(invocation: DbtCliInvocation) -> list[str] | None:
     """'<status> <node>: <first line of message>' for every node that errored or failed; None when
     dbt wrote no run results (it stopped before running anything, e.g. the warehouse was locked)."""
-    path = Path(invocation.target_path) / "run_results.json"
-    if not path.exists():
+    if not Path(invocation.target_path, "run_results.json").exists():
         return None
     failures = []
-    for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
+    for result in invocation.get_artifact("run_results.json")["results"]:
         if result["status"] in _FAILED:
             message = (result.get("message") or "").strip().splitlines()
             failures.append(f"{result['status']} {result['unique_id']}: {message[0] if message else ''}")

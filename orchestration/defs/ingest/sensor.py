@@ -45,17 +45,21 @@ def build_delivery_sensor(assets_by_source: dict[str, Sequence[dg.AssetKey]]) ->
         requests, skipped = [], []
         for source, asset_keys in sorted(assets_by_source.items()):
             folders, _ = delivery_folders(landing.root / source)
-            # Deliveries a run outside this sensor already loaded (`funnel run`, a backfill) count as
-            # seen the first time the sensor meets them, instead of being loaded all over again.
-            loaded = set.intersection(*(context.instance.get_materialized_partitions(key) for key in asset_keys))
+            loaded = None  # partitions every asset of the source has materialized, looked up once if needed
             for delivered, folder in folders:
                 partition, marker = delivered.isoformat(), f"{source}/{delivered.isoformat()}"
                 fingerprint = folder_fingerprint(folder)
                 if seen.get(marker) == fingerprint:
                     continue
-                if marker not in seen and partition in loaded:
-                    seen[marker] = fingerprint
-                    continue
+                if marker not in seen:
+                    # Deliveries a run outside this sensor already loaded (`funnel run`, a backfill)
+                    # count as seen the first time the sensor meets them, instead of loading again.
+                    if loaded is None:
+                        loaded = set.intersection(
+                            *(context.instance.get_materialized_partitions(key) for key in asset_keys))
+                    if partition in loaded:
+                        seen[marker] = fingerprint
+                        continue
                 if partition not in known_partitions:
                     skipped.append(marker)
                     continue

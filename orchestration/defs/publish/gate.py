@@ -20,7 +20,9 @@ def _severity(record) -> dg.AssetCheckSeverity | None:
 def audit_problems(
     instance: dg.DagsterInstance, checks_by_asset: Mapping[dg.AssetKey, Sequence[dg.AssetCheckKey]]
 ) -> list[str]:
-    """Why the assets may not be published; empty when they may."""
+    """Why the assets may not be published, failed checks (the cause) before checks that did not
+    run (usually skipped after them); empty when they may."""
+    failed: list[str] = []
     problems: list[str] = []
     for asset_key, check_keys in checks_by_asset.items():
         name = asset_key.to_user_string()
@@ -39,5 +41,5 @@ def audit_problems(
                 record.status == AssetCheckExecutionRecordStatus.FAILED
                 and _severity(record) != dg.AssetCheckSeverity.WARN
             ):
-                problems.append(f"{name}: check {check_key.name} failed")
-    return problems
+                failed.append(f"{name}: check {check_key.name} failed")
+    return failed + problems

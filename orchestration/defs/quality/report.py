@@ -32,6 +32,15 @@ class CheckOutcome:
     severity: str
     details: str
 
+    @property
+    def failed(self) -> bool:
+        """Failed with error severity: blocks publication."""
+        return not self.passed and self.severity != "WARN"
+
+    @property
+    def warned(self) -> bool:
+        return not self.passed and self.severity == "WARN"
+
 
 @dataclass
 class RunQuality:
@@ -46,11 +55,11 @@ class RunQuality:
 
     @property
     def failed(self) -> list[CheckOutcome]:
-        return [c for c in self.checks if not c.passed and c.severity != "WARN"]
+        return [c for c in self.checks if c.failed]
 
     @property
     def warned(self) -> list[CheckOutcome]:
-        return [c for c in self.checks if not c.passed and c.severity == "WARN"]
+        return [c for c in self.checks if c.warned]
 
 
 def _details(metadata: dict) -> str:

@@ -133,7 +133,8 @@ def _row_hash(fields: dict) -> str:
 class RowBatch:
     """Rows and quarantine entries collected for one load (rows are only counted when validating)."""
 
-    def __init__(self, contract: EntityContract, loaded_at: datetime, keep_rows: bool = True) -> None:
+    def __init__(self, contract: EntityContract, loaded_at: datetime | None, keep_rows: bool = True) -> None:
+        # loaded_at may be None while parsing off the writer: the writer stamps its commit time.
         self.contract = contract
         self.loaded_at = loaded_at
         self.keep_rows = keep_rows

@@ -57,6 +57,10 @@ def email_address(raw: str | None) -> str | None:
     return address if _EMAIL_RE.match(address) else None
 
 
+_DIGIT_RE = re.compile(r"\d")
+_MOBILE_DIGITS = 11
+
+
 def mobiles_in_text(text: str | None, region: str = "CN") -> list[str]:
     """Mobiles written in free text (an e-mail signature, a chat message), in E.164, deduplicated.
 
@@ -65,8 +69,13 @@ def mobiles_in_text(text: str | None, region: str = "CN") -> list[str]:
     """
     if not text:
         return []
+    text = unicodedata.normalize("NFKC", text)
+    # The matcher is costly (it compiles regexes past re's cache) and most messages carry no
+    # number: a mobile has 11 digits, so a text with fewer digits cannot hold one.
+    if len(_DIGIT_RE.findall(text)) < _MOBILE_DIGITS:
+        return []
     found: list[str] = []
-    for match in phonenumbers.PhoneNumberMatcher(unicodedata.normalize("NFKC", text), region):
+    for match in phonenumbers.PhoneNumberMatcher(text, region):
         number = match.number
         if phonenumbers.number_type(number) in _MOBILE_TYPES:
             e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -17,15 +17,22 @@ previous state, never half a partition.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from .contracts import EntityContract, TableDef, utc_now
+from .errors import MalformedFileError
 from .loader import (QUARANTINE, QUARANTINE_TABLE, FileReport, FileSpec, LoadReport, RowBatch, delivery_folders,
                      read_file)
 
@@ -83,6 +90,11 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: EntityContract) -> 
     conn.execute(REGISTRY.ddl)
 
 
+def _registered(conn: duckdb.DuckDBPyConnection, contract: EntityContract, delivered: date) -> bool:
+    return conn.execute(f"SELECT count(*) FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
+                        [contract.source, contract.entity, delivered]).fetchone()[0] > 0
+
+
 def _evict(conn: duckdb.DuckDBPyConnection, contract: EntityContract, file: str, status: str, by: str) -> None:
     """Take a loaded file's rows out again: a correction or an earlier copy replaces it."""
     conn.execute(f"DELETE FROM {contract.table} WHERE _source_file = ?", [file])
@@ -93,27 +105,38 @@ def _evict(conn: duckdb.DuckDBPyConnection, contract: EntityContract, file: str,
         [status, by, contract.source, contract.entity, file])
 
 
-def _registry_match(conn: duckdb.DuckDBPyConnection, contract: EntityContract, match: dict[str, str],
-                    comparison: str, delivered: date) -> tuple[str, date, str] | None:
-    """The earliest loaded file of another delivery (before or after ``delivered``, by
-    ``comparison``) whose registry columns equal ``match``."""
-    conditions = " AND ".join(f"{column} = ?" for column in match)
-    rows = conn.execute(
-        f"SELECT file, delivery_date, sha256 FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND {conditions} "
-        f"AND status = 'loaded' AND delivery_date {comparison} ? ORDER BY delivery_date, file LIMIT 1",
-        [contract.source, contract.entity, *match.values(), delivered]).fetchall()  # fetchall: leave no open result
-    return rows[0] if rows else None
+class _LoadedElsewhere:
+    """The registry's loaded files of other deliveries that share a name with this partition's
+    files, read in one query per partition (a query per file cost more than parsing the file)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, contract: EntityContract, names: list[str]) -> None:
+        self._rows: dict[str, list[tuple[date, str, str]]] = {}
+        if not names:
+            return
+        rows = conn.execute(
+            f"SELECT file_name, delivery_date, file, sha256 FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? "
+            f"AND status = 'loaded' AND list_contains(?, file_name) ORDER BY delivery_date, file",
+            [contract.source, contract.entity, names]).fetchall()
+        for name, delivered, file, sha256 in rows:
+            self._rows.setdefault(name, []).append((delivered, file, sha256))
+
+    def first(self, item: _Delivered, delivered: date, later: bool, same_bytes: bool) -> tuple[str, date, str] | None:
+        """The earliest loaded file named like ``item`` from a delivery before (or, ``later``,
+        after) ``delivered``; with ``same_bytes``, only a byte-identical one."""
+        for day, file, sha256 in self._rows.get(item.path.name, []):
+            if (day > delivered if later else day < delivered) and (not same_bytes or sha256 == item.sha256):
+                return file, day, sha256
+        return None
+
+    def forget(self, item: _Delivered, file: str) -> None:
+        self._rows[item.path.name] = [row for row in self._rows.get(item.path.name, []) if row[1] != file]
 
 
 def _copy_key(item: _Delivered) -> str:
     return f"{item.path.name}/{item.sha256}"
 
 
-def _copy_match(item: _Delivered) -> dict[str, str]:
-    return {"file_name": item.path.name, "sha256": item.sha256}
-
-
-def _skip_reason(conn: duckdb.DuckDBPyConnection, contract: EntityContract, item: _Delivered, delivered: date,
+def _skip_reason(elsewhere: _LoadedElsewhere, item: _Delivered, delivered: date,
                  loaded_here: dict[str, str]) -> tuple[str, str] | None:
     """(status, file loaded instead) when the file must not be loaded: a copy (same name, same
     bytes) of a file loaded in this or an earlier delivery, or an older version of a file a later
@@ -121,57 +144,128 @@ def _skip_reason(conn: duckdb.DuckDBPyConnection, contract: EntityContract, item
     incremental export of a record that returned to an earlier state) and load."""
     if _copy_key(item) in loaded_here:
         return "duplicate", loaded_here[_copy_key(item)]
-    earlier_copy = _registry_match(conn, contract, _copy_match(item), "<", delivered)
+    earlier_copy = elsewhere.first(item, delivered, later=False, same_bytes=True)
     if earlier_copy:
         return "duplicate", earlier_copy[0]
-    later_version = _registry_match(conn, contract, {"file_name": item.path.name}, ">", delivered)
+    later_version = elsewhere.first(item, delivered, later=True, same_bytes=False)
     if later_version and later_version[2] != item.sha256:
         return "superseded", later_version[0]
     return None
 
 
-def _count_records(delivered: _Delivered, contract: EntityContract) -> int:
-    return sum(1 for _ in delivered.spec.open(delivered.path, contract).records)
+@dataclass
+class _ParsedFile:
+    """One delivered file read through its contract, before any decision about loading it; its
+    rows are ``rows_count`` rows of the partition's table from ``rows_offset``."""
+
+    item: _Delivered
+    report: FileReport
+    rows_offset: int
+    rows_count: int
+    quarantine: list[dict]
+    reasons: Counter[str]
+    unknown_columns: set[str]
+    error: MalformedFileError | None = None
+
+
+@dataclass
+class ParsedPartition:
+    """Every file of one delivery folder of one entity, parsed; made in a worker process or inline."""
+
+    delivered: date
+    files: list[_ParsedFile]
+    rows: pa.Table  # every parsed row of every file, in file order
+
+
+def _parse_file(contract: EntityContract, item: _Delivered, delivered: date, batch: RowBatch) -> _ParsedFile:
+    offset = len(batch.rows)
+    scratch = LoadReport(contract.table)
+    try:
+        report = read_file(item.spec.open(item.path, contract), item.rel, delivered,
+                           item.spec.system or contract.source, batch, scratch)
+    except MalformedFileError as error:
+        # Kept, not raised: the file may turn out to be a copy that is skipped, not loaded.
+        try:
+            counted = sum(1 for _ in item.spec.open(item.path, contract).records)
+        except MalformedFileError:
+            counted = 0
+        del batch.rows[offset:]
+        return _ParsedFile(item, FileReport(item.rel, delivered.isoformat(), None, rows_read=counted),
+                           offset, 0, [], Counter(), set(), error)
+    quarantine, batch.quarantine = batch.quarantine, []
+    return _ParsedFile(item, report, offset, len(batch.rows) - offset, quarantine, scratch.quarantined_by_reason,
+                       scratch.unknown_columns)
+
+
+def parse_partition(contract: EntityContract, landing_dir: Path, specs: list[FileSpec],
+                    delivered: date) -> ParsedPartition:
+    """Read (and hash) every file of the delivery folder; no database work."""
+    folder = landing_dir / contract.source / delivered.isoformat()
+    files = _files_of(folder, landing_dir, specs) if folder.is_dir() else []
+    batch = RowBatch(contract, None)  # the writer stamps _loaded_at when it commits
+    parsed = [_parse_file(contract, item, delivered, batch) for item in files]
+    return ParsedPartition(delivered, parsed, pa.Table.from_pylist(batch.rows, schema=contract.arrow_schema()))
+
+
+def _with_loaded_at(rows: pa.Table, loaded_at: datetime) -> pa.Table:
+    index = rows.schema.get_field_index("_loaded_at")
+    return rows.set_column(index, rows.schema.field(index), pa.array([loaded_at] * rows.num_rows,
+                                                                      rows.schema.field(index).type))
 
 
 def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landing_dir: Path,
-                   specs: list[FileSpec], delivered: date, create_tables: bool = True) -> LoadReport:
+                   specs: list[FileSpec], delivered: date, create_tables: bool = True,
+                   parsed: ParsedPartition | None = None) -> LoadReport:
     """Load (or re-load) one delivery folder of one entity in one transaction.
 
-    Raises MalformedFileError, naming the file, when a file cannot be read; nothing is written then.
-    ``create_tables=False`` skips the DDL when the caller has already run ``ensure_tables``.
+    Raises MalformedFileError, naming the file, when a file to load cannot be read; nothing is
+    written then. ``create_tables=False`` skips the DDL when the caller has already run
+    ``ensure_tables``; ``parsed`` is the folder already read (by a worker process).
     """
-    folder = landing_dir / contract.source / delivered.isoformat()
-    files = _files_of(folder, landing_dir, specs) if folder.is_dir() else []
-    batch = RowBatch(contract, utc_now())
+    parsed = parsed or parse_partition(contract, landing_dir, specs, delivered)
+    loaded_at = utc_now()
     report = LoadReport(contract.table)
     registry: list[dict] = []
+    loaded_rows: list[pa.Table] = []
+    quarantine: list[dict] = []
     if create_tables:
         ensure_tables(conn, contract)
     conn.execute("BEGIN TRANSACTION")
     try:
-        # Forget what this partition loaded before (re-materialization replaces it).
-        conn.execute(f"DELETE FROM {contract.table} WHERE _delivery_date = ?", [delivered])
-        conn.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
-                     [contract.source, contract.entity, delivered])
-        conn.execute(f"DELETE FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
-                     [contract.source, contract.entity, delivered])
+        # Forget what this partition loaded before (re-materialization replaces it). Rows and
+        # quarantine entries are only ever written with the partition's registry rows, so a
+        # partition the registry does not know has nothing to forget.
+        if _registered(conn, contract, delivered):
+            conn.execute(f"DELETE FROM {contract.table} WHERE _delivery_date = ?", [delivered])
+            conn.execute(f"DELETE FROM {QUARANTINE_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
+                         [contract.source, contract.entity, delivered])
+            conn.execute(f"DELETE FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
+                         [contract.source, contract.entity, delivered])
         loaded_here: dict[str, str] = {}  # name/sha256 → file, within this partition
-        for item in files:
-            skip = _skip_reason(conn, contract, item, delivered, loaded_here)
+        elsewhere = _LoadedElsewhere(conn, contract, [f.item.path.name for f in parsed.files])
+        for outcome in parsed.files:
+            item = outcome.item
+            skip = _skip_reason(elsewhere, item, delivered, loaded_here)
             if skip:
-                skipped = _count_records(item, contract)
+                skipped = outcome.report.rows_read
                 file_report = FileReport(item.rel, delivered.isoformat(), None, rows_read=skipped, status=skip[0],
                                          rows_skipped=skipped, replaced_by=skip[1])
             else:
-                later_copy = _registry_match(conn, contract, _copy_match(item), ">", delivered)
+                if outcome.error is not None:
+                    raise outcome.error
+                later_copy = elsewhere.first(item, delivered, later=True, same_bytes=True)
                 if later_copy:  # loaded out of order: this earlier delivery is the original
                     _evict(conn, contract, later_copy[0], "duplicate", item.rel)
-                earlier_version = _registry_match(conn, contract, {"file_name": item.path.name}, "<", delivered)
+                    elsewhere.forget(item, later_copy[0])
+                earlier_version = elsewhere.first(item, delivered, later=False, same_bytes=False)
                 if earlier_version and earlier_version[2] != item.sha256:
                     _evict(conn, contract, earlier_version[0], "superseded", item.rel)
-                file_report = read_file(item.spec.open(item.path, contract), item.rel, delivered,
-                                         item.spec.system or contract.source, batch, report)
+                    elsewhere.forget(item, earlier_version[0])
+                file_report = outcome.report
+                loaded_rows.append(parsed.rows.slice(outcome.rows_offset, outcome.rows_count))
+                quarantine += [{**entry, "loaded_at": loaded_at} for entry in outcome.quarantine]
+                report.quarantined_by_reason.update(outcome.reasons)
+                report.unknown_columns |= outcome.unknown_columns
                 loaded_here[_copy_key(item)] = item.rel
             report.files.append(file_report)
             registry.append({
@@ -180,10 +274,11 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
                 "replaced_by": file_report.replaced_by, "encoding": file_report.encoding,
                 "rows_read": file_report.rows_read, "rows_loaded": file_report.rows_loaded,
                 "rows_quarantined": file_report.rows_quarantined, "rows_skipped": file_report.rows_skipped,
-                "loaded_at": batch.loaded_at,
+                "loaded_at": loaded_at,
             })
-        _insert(conn, contract.table, pa.Table.from_pylist(batch.rows, schema=contract.arrow_schema()))
-        _insert(conn, QUARANTINE_TABLE, pa.Table.from_pylist(batch.quarantine, schema=QUARANTINE.arrow_schema))
+        if loaded_rows:
+            _insert(conn, contract.table, _with_loaded_at(pa.concat_tables(loaded_rows), loaded_at))
+        _insert(conn, QUARANTINE_TABLE, pa.Table.from_pylist(quarantine, schema=QUARANTINE.arrow_schema))
         _insert(conn, REGISTRY_TABLE, pa.Table.from_pylist(registry, schema=REGISTRY.arrow_schema))
         conn.execute("COMMIT")
     except BaseException:
@@ -202,15 +297,76 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None
         conn.unregister("_incoming")
 
 
+# Parsing is CPU-bound Python; with more than this many bytes to read, worker processes parse
+# deliveries ahead while this process writes them (DuckDB has one writer). Below it, starting
+# the workers (each imports the contracts) costs more than it saves.
+PARALLEL_PARSE_MIN_BYTES = 32 * 2**20
+
+
+def parse_workers() -> int:
+    """Worker processes for parsing: FUNNEL_INGEST_WORKERS, default one per CPU; 0 or 1 parses inline."""
+    return int(os.environ.get("FUNNEL_INGEST_WORKERS", os.cpu_count() or 1))
+
+
+_POOL: ProcessPoolExecutor | None = None
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """One pool per process, shared by every entity loaded in it (workers start once per run)."""
+    global _POOL
+    if _POOL is None:
+        # spawn, not fork: the parent holds DuckDB and Dagster threads that a fork would copy mid-flight.
+        _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_POOL.shutdown, cancel_futures=True)
+    return _POOL
+
+
+def _parse_in_worker(resolve: Callable[[str], tuple[EntityContract, list[FileSpec]]], table: str,
+                     landing_dir: Path, delivered: date) -> ParsedPartition:
+    contract, specs = resolve(table)
+    return parse_partition(contract, landing_dir, list(specs), delivered)
+
+
+def _parsed_ahead(contract: EntityContract, landing_dir: Path, specs: list[FileSpec], chosen: list[date],
+                  resolve: Callable[[str], tuple[EntityContract, list[FileSpec]]] | None
+                  ) -> Iterator[ParsedPartition | None]:
+    """The deliveries in order, parsed by worker processes a few ahead of the writer; None (parse
+    inline) when there are no workers, no resolver for them, or too little to read."""
+    workers = parse_workers()
+    volume = sum(p.stat().st_size for d in chosen
+                 for p in (landing_dir / contract.source / d.isoformat()).glob("*") if p.is_file())
+    if resolve is None or workers < 2 or volume < PARALLEL_PARSE_MIN_BYTES:
+        yield from (None for _ in chosen)
+        return
+    pool = _pool(workers)
+    pending: list[Future] = []
+    upcoming = iter(chosen)
+    for delivered in upcoming:  # keep workers + 1 deliveries in flight: bounded memory
+        pending.append(pool.submit(_parse_in_worker, resolve, contract.table, landing_dir, delivered))
+        if len(pending) > workers:
+            break
+    for delivered in upcoming:
+        yield pending.pop(0).result()
+        pending.append(pool.submit(_parse_in_worker, resolve, contract.table, landing_dir, delivered))
+    while pending:
+        yield pending.pop(0).result()
+
+
 def load_entity(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landing_dir: Path,
-                specs: list[FileSpec], deliveries: list[date] | None = None) -> LoadReport:
-    """Load the given deliveries (default: every dated folder of the source), oldest first."""
+                specs: list[FileSpec], deliveries: list[date] | None = None,
+                resolve: Callable[[str], tuple[EntityContract, list[FileSpec]]] | None = None) -> LoadReport:
+    """Load the given deliveries (default: every dated folder of the source), oldest first.
+
+    ``resolve`` (a module-level function: table name → contract and file specs) lets worker
+    processes parse the deliveries in parallel; without it they are parsed here.
+    """
     folders, ignored = delivery_folders(landing_dir / contract.source)
     chosen = [d for d, _ in folders] if deliveries is None else sorted(deliveries)
     total = LoadReport(contract.table, ignored_folders=ignored)
     ensure_tables(conn, contract)
-    for delivered in chosen:
-        report = load_partition(conn, contract, landing_dir, list(specs), delivered, create_tables=False)
+    for delivered, parsed in zip(chosen, _parsed_ahead(contract, landing_dir, list(specs), chosen, resolve)):
+        report = load_partition(conn, contract, landing_dir, list(specs), delivered, create_tables=False,
+                                parsed=parsed)
         total.files += report.files
         total.quarantined_by_reason.update(report.quarantined_by_reason)
         total.unknown_columns |= report.unknown_columns

@@ -9,7 +9,14 @@ from .sensor import build_delivery_sensor, ingest_job
 
 # (contract, file specs) of every source entity: what the assets load and `funnel validate` checks.
 ENTITIES = [*wecom.ENTITIES, *email.ENTITIES, *finance.ENTITIES, *crm.ENTITIES]
-ASSETS = [build_ingest_asset(contract, specs) for contract, specs in ENTITIES]
+
+
+def entity_by_table(table: str):
+    """(contract, file specs) of the raw table ``table``: how ingest worker processes find them."""
+    return next((contract, specs) for contract, specs in ENTITIES if contract.table == table)
+
+
+ASSETS = [build_ingest_asset(contract, specs, entity_by_table) for contract, specs in ENTITIES]
 
 _assets_by_source: dict[str, list[dg.AssetKey]] = {}
 for asset, (contract, _) in zip(ASSETS, ENTITIES):

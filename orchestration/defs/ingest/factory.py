@@ -3,7 +3,7 @@
 import hashlib
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import dagster as dg
@@ -67,20 +67,25 @@ def contract_version(contract: EntityContract, files: Sequence[FileSpec]) -> str
     return hashlib.sha256(json.dumps(described, default=str).encode()).hexdigest()[:16]
 
 
-def build_ingest_asset(contract: EntityContract, files: Sequence[FileSpec]) -> dg.AssetsDefinition:
+def build_ingest_asset(contract: EntityContract, files: Sequence[FileSpec],
+                       resolve: Callable[[str], tuple[EntityContract, Sequence[FileSpec]]] | None = None
+                       ) -> dg.AssetsDefinition:
     """One asset loading ``raw_<source>.<entity>``, partitioned by delivery date.
 
     A run may cover a range of partitions (single-run backfill): each delivery is loaded in its
     own transaction, oldest first, so a failure keeps every delivery loaded before it.
+    ``resolve`` (table → contract and specs, a module-level function) lets worker processes
+    parse big ranges in parallel.
     """
 
     # backfill_policy is flagged beta; single-run backfills are what the CLI --partition-range needs.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
-        return _define_asset(contract, files)
+        return _define_asset(contract, files, resolve)
 
 
-def _define_asset(contract: EntityContract, files: Sequence[FileSpec]) -> dg.AssetsDefinition:
+def _define_asset(contract: EntityContract, files: Sequence[FileSpec],
+                  resolve: Callable[[str], tuple[EntityContract, Sequence[FileSpec]]] | None) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([contract.schema, contract.entity]),
         group_name="ingest",
@@ -102,7 +107,7 @@ def _define_asset(contract: EntityContract, files: Sequence[FileSpec]) -> dg.Ass
         try:
             with warehouse.get_connection() as conn:
                 deliveries = [date.fromisoformat(key) for key in context.partition_keys]
-                report = load_entity(conn, contract, landing.root, list(files), deliveries)
+                report = load_entity(conn, contract, landing.root, list(files), deliveries, resolve)
         except MalformedFileError as exc:
             raise dg.Failure(
                 description=f"{contract.source}/{contract.entity}: {exc}",

@@ -1,0 +1,253 @@
+"""Benchmark: the full build and an incremental nightly run, against a hand-written DuckDB floor.
+
+For each scale (S = the sample, M = 100k customers, L = 1M customers over two years) it
+
+1. generates the dataset once into ``--data`` (reused on later runs: generation is not measured);
+2. **full build**: a fresh home whose landing zone holds every delivery but the last day, and
+   ``funnel run`` on it (ingest → dbt build → GX checks → publish), as a user runs it;
+3. **incremental nightly**: the last day's deliveries land, and ``funnel run`` again;
+4. **reference**: ``reference.py`` computes the headline KPIs from all the landed files in one
+   DuckDB script.
+
+Every step is its own process; psutil samples the resident memory of its whole process tree
+(dbt and DuckDB run in children) to give the peak. Stage times come from the Dagster run history
+of the home: the ingest run, the dbt step, the GX check steps and the publish step.
+
+    python bench/nightly.py --scales S,M,L [--data bench/.data] [--work bench/.work] [--out bench/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("crm", "email", "finance", "wecom")
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    customers: int
+    days: int
+    start: str
+
+
+SCALES = {
+    "S": Scale("S", 300, 184, "2025-07-01"),
+    "M": Scale("M", 100_000, 730, "2024-11-20"),
+    "L": Scale("L", 1_000_000, 730, "2024-11-20"),
+}
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mib: float
+    returncode: int
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:  # ended between the listing and the reading
+            pass
+    return total
+
+
+def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
+    """Run ``command``, sampling the summed RSS of its process tree every 0.2 s."""
+    peak = 0
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as handle:
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        watched = psutil.Process(child.pid)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                try:
+                    peak = max(peak, _tree_rss(watched))
+                except psutil.Error:
+                    return
+                done.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        returncode = child.wait()
+        done.set()
+        sampler.join()
+    return Measured(time.monotonic() - started, peak / 2**20, returncode)
+
+
+def dataset(scale: Scale, data_dir: Path, env: dict[str, str]) -> Path:
+    """The scale's landing zone, generated on first use (a stamp marks a complete generation)."""
+    folder = data_dir / scale.name
+    stamp = folder / "generated.json"
+    wanted = asdict(scale)
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"[{scale.name}] generating {scale.customers:,} customers over {scale.days} days into {folder} …",
+          flush=True)
+    subprocess.run([sys.executable, "-m", "orchestration.generator", "--out", str(folder), "--customers",
+                    str(scale.customers), "--days", str(scale.days), "--start", scale.start, "--quiet"],
+                   cwd=ROOT, env=env, check=True)
+    stamp.write_text(json.dumps(wanted))
+    return folder
+
+
+def delivery_dates(landing: Path) -> list[str]:
+    return sorted({p.name for s in SOURCES for p in (landing / s).glob("*") if p.is_dir()})
+
+
+def land(source_landing: Path, target_landing: Path, dates: list[str]) -> None:
+    """Hard-link the delivery folders of ``dates`` into ``target_landing`` (cheap and exact)."""
+    for source in SOURCES:
+        for day in dates:
+            folder = source_landing / source / day
+            if not folder.is_dir():
+                continue
+            target = target_landing / source / day
+            target.mkdir(parents=True, exist_ok=True)
+            for path in folder.iterdir():
+                os.link(path, target / path.name)
+
+
+def stage_seconds(dagster_home: Path, since: float) -> dict[str, float]:
+    """Seconds of each stage, summed over the steps of the runs started after ``since``."""
+    import dagster as dg
+
+    stages = {"ingest": 0.0, "dbt": 0.0, "checks": 0.0, "publish": 0.0}
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        for run in instance.get_run_records():
+            if run.create_timestamp.timestamp() < since:
+                continue
+            for step in instance.get_run_step_stats(run.dagster_run.run_id):
+                if step.start_time is None or step.end_time is None:
+                    continue
+                seconds = step.end_time - step.start_time
+                if run.dagster_run.job_name == "ingest_deliveries":
+                    stages["ingest"] += seconds
+                elif step.step_key == "funnel_dbt_models":
+                    stages["dbt"] += seconds
+                elif "_gx_" in step.step_key:
+                    stages["checks"] += seconds
+                elif step.step_key.endswith("published_marts"):
+                    stages["publish"] += seconds
+    return stages
+
+
+def pipeline_env(home: Path, scale: Scale) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNNEL_", "DAGSTER_"))}
+    env.update(FUNNEL_HOME=str(home), FUNNEL_FIRST_DELIVERY_DATE=scale.start)
+    return env
+
+
+def funnel_run(home: Path, scale: Scale, label: str) -> Measured:
+    since = time.time()
+    measured = measure([str(Path(sys.executable).with_name("funnel")), "run"], pipeline_env(home, scale),
+                       home / f"{label}.log")
+    if measured.returncode != 0:
+        raise SystemExit(f"[{scale.name}] {label} failed (exit {measured.returncode}); see {home / f'{label}.log'}")
+    measured.stages = stage_seconds(home / "dagster_home", since)
+    return measured
+
+
+def reference(landing: Path, log: Path) -> tuple[Measured, dict]:
+    measured = measure([sys.executable, str(ROOT / "bench" / "reference.py"), str(landing)], dict(os.environ), log)
+    if measured.returncode != 0:
+        raise SystemExit(f"reference failed; see {log}")
+    result = json.loads(log.read_text(encoding="utf-8"))
+    measured.stages = {"transcode": result["transcode_seconds"], "sql": result["sql_seconds"]}
+    return measured, result
+
+
+def raw_rows(home: Path) -> dict[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        tables = conn.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+                              "WHERE schema_name LIKE 'raw_%' ORDER BY 1").fetchall()
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
+
+
+def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
+    landing_all = dataset(scale, data_dir, dict(os.environ))
+    dates = delivery_dates(landing_all)
+    home = work_dir / scale.name
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "landing").mkdir(parents=True)
+    land(landing_all, home / "landing", dates[:-1])
+    print(f"[{scale.name}] full build: {len(dates) - 1} delivery days …", flush=True)
+    full = funnel_run(home, scale, "full")
+    print(f"[{scale.name}]   {full.seconds:.1f} s, peak {full.peak_rss_mib:,.0f} MiB", flush=True)
+    land(landing_all, home / "landing", dates[-1:])
+    print(f"[{scale.name}] incremental nightly: delivery {dates[-1]} …", flush=True)
+    incremental = funnel_run(home, scale, "incremental")
+    print(f"[{scale.name}]   {incremental.seconds:.1f} s, peak {incremental.peak_rss_mib:,.0f} MiB", flush=True)
+    print(f"[{scale.name}] reference (DuckDB script over the landed files) …", flush=True)
+    ref, ref_result = reference(home / "landing", home / "reference.json")
+    print(f"[{scale.name}]   {ref.seconds:.1f} s, peak {ref.peak_rss_mib:,.0f} MiB", flush=True)
+    rows = raw_rows(home)
+    return {
+        "scale": scale.name, "customers": scale.customers, "days": scale.days, "delivery_days": len(dates),
+        "raw_rows": sum(rows.values()), "raw_rows_by_table": rows, "reference_rows": ref_result["rows"],
+        "full": asdict(full), "incremental": asdict(incremental), "reference": asdict(ref),
+        "full_over_reference": full.seconds / ref.seconds,
+        "incremental_over_full": incremental.seconds / full.seconds,
+    }
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| scale | raw rows | run | total s | ingest s | dbt s | checks s | publish s | peak RSS MiB "
+             "| ÷ reference | ÷ full |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        ref = r["reference"]["seconds"]
+        for label in ("full", "incremental"):
+            m = r[label]
+            s = m["stages"]
+            lines.append(f"| {r['scale']} | {r['raw_rows']:,} | {label} | {m['seconds']:.1f} | {s['ingest']:.1f} "
+                         f"| {s['dbt']:.1f} | {s['checks']:.1f} | {s['publish']:.1f} | {m['peak_rss_mib']:,.0f} "
+                         f"| {m['seconds'] / ref:.1f}× | {m['seconds'] / r['full']['seconds']:.2f} |")
+        m = r["reference"]
+        lines.append(f"| {r['scale']} | | reference | {ref:.1f} | | | | | {m['peak_rss_mib']:,.0f} | 1.0× | |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="S,M", help="comma-separated: S, M, L (default S,M)")
+    parser.add_argument("--data", type=Path, default=ROOT / "bench" / ".data", help="generated datasets (reused)")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".work", help="homes of the measured runs")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json", help="JSON results")
+    args = parser.parse_args()
+    chosen = [SCALES[s.strip().upper()] for s in args.scales.split(",")]
+    results = []
+    for scale in chosen:
+        results.append(bench_scale(scale, args.data, args.work))
+        args.out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(),
+                                                    "memory_gib": round(psutil.virtual_memory().total / 2**30)},
+                                        "date": date.today().isoformat(), "results": results}, indent=1))
+    print()
+    print(table(results))
+    print(f"\nJSON: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

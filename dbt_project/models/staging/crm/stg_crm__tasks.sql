@@ -1,5 +1,13 @@
+{{ config(
+    materialized='incremental',
+    unique_key='task_id',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ rebuild_if_raw_history_rewritten(source('raw_crm', 'tasks')) }}",
+) }}
+{#- Incremental (see macros/incremental.sql): each run stages only the newly loaded raw rows; the
+    nightly cost follows the new day, not the history. -#}
 with versions as (
-    {{ latest_version(source('raw_crm', 'tasks'), ['task_id']) }}
+    {{ latest_version(raw_rows_since_last_build(source('raw_crm', 'tasks')), ['task_id']) }}
 )
 
 select
@@ -14,5 +22,7 @@ select
     owner_id,
     _source_system as crm_system,
     _source_file as source_file,
-    _source_line as source_line
+    _source_line as source_line,
+    _delivery_date as delivery_date,
+    _loaded_at as loaded_at
 from versions

@@ -1,5 +1,13 @@
+{{ config(
+    materialized='incremental',
+    unique_key='message_id',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ rebuild_if_raw_history_rewritten(source('raw_wecom', 'messages')) }}",
+) }}
+{#- Incremental (see macros/incremental.sql): each run stages only the newly loaded raw rows; the
+    nightly cost follows the new day, not the history. -#}
 with versions as (
-    {{ latest_version(source('raw_wecom', 'messages'), ['msgid']) }}
+    {{ latest_version(raw_rows_since_last_build(source('raw_wecom', 'messages')), ['msgid']) }}
 )
 
 select
@@ -15,5 +23,7 @@ select
     text_mobiles,
     text_emails,
     _source_file as source_file,
-    _source_line as source_line
+    _source_line as source_line,
+    _delivery_date as delivery_date,
+    _loaded_at as loaded_at
 from versions

@@ -41,7 +41,7 @@ class LinkageSettings:
     min_records: int = 200  # below this, too few pairs to learn weights from: no links proposed
     seed: int = 42
     max_u_pairs: int = 2_000_000
-    max_days_apart: int = 7  # name-only candidates must appear within this many days
+    max_days_apart: int = 7  # candidate pairs must have been first seen within this many days
     threads: int = 2
     memory_limit: str = "4GB"  # Splink's own DuckDB spills to disk beyond this
 
@@ -50,9 +50,35 @@ def empty_links() -> pa.Table:
     return LINKS_SCHEMA.empty_table()
 
 
-def _same_name_within(days: int) -> str:
-    """Blocking rule: the same person name, first seen at most ``days`` apart."""
-    return f"l.person_name = r.person_name and abs(date_diff('day', l.seen_at, r.seen_at)) <= {days}"
+def _close_in_time(keys: tuple[str, ...], days: int, l_window: str = "seen_window",
+                   r_window: str = "seen_window") -> str:
+    """Blocking rule: equal ``keys``, first seen at most ``days`` apart, in the windows (of
+    ``days`` days, see _with_windows) named. The equality on keys and window is what the join
+    runs on; blocking on the keys alone would compare every pair of holders of a common name
+    (王伟) or every record of a rep's company prefix across the whole history: a number of
+    pairs that grows with the square of the data."""
+    equal = " and ".join(f"l.{key} = r.{key}" for key in keys)
+    return f"{equal} and l.{l_window} = r.{r_window} and abs(date_diff('day', l.seen_at, r.seen_at)) <= {days}"
+
+
+def _close_in_time_rules(keys: tuple[str, ...], days: int) -> list[str]:
+    """Every pair with equal ``keys`` at most ``days`` apart, as three equi-join rules: two such
+    records fall in the same window of ``days`` days or in neighbouring ones."""
+    return [_close_in_time(keys, days), _close_in_time(keys, days, "seen_window", "next_window"),
+            _close_in_time(keys, days, "next_window", "seen_window")]
+
+
+def _with_windows(conn: duckdb.DuckDBPyConnection, features: pa.Table, days: int) -> pa.Table:
+    """Features plus the number of the ``days``-day window each record was first seen in, the
+    next window's number, and the day number (the blocking keys of the rules above)."""
+    conn.register("_features", features)
+    try:
+        return conn.sql(
+            f"SELECT *, floor(epoch(seen_at) / {86400 * days})::BIGINT AS seen_window, "
+            f"floor(epoch(seen_at) / {86400 * days})::BIGINT + 1 AS next_window, "
+            f"floor(epoch(seen_at) / 86400)::BIGINT AS seen_day FROM _features").to_arrow_table()
+    finally:
+        conn.unregister("_features")
 
 
 def _settings(cfg: LinkageSettings):
@@ -86,11 +112,11 @@ def _settings(cfg: LinkageSettings):
                 "seen_at", input_is_string=False, metrics=["day", "day"], thresholds=[1, cfg.max_days_apart]),
             cl.ExactMatch("rep_id"),
         ],
-        # Candidate pairs: same name within max_days_apart, or same company start and same rep.
+        # Candidate pairs: same name, or same company start and same rep, within max_days_apart.
         # Both stay small at scale (a common name has hundreds of holders, but few a week).
         blocking_rules_to_generate_predictions=[
-            _same_name_within(cfg.max_days_apart),
-            block_on("company_hint", "rep_id"),
+            *_close_in_time_rules(("person_name",), cfg.max_days_apart),
+            *_close_in_time_rules(("company_hint", "rep_id"), cfg.max_days_apart),
         ],
         retain_intermediate_calculation_columns=True,
     )
@@ -104,8 +130,10 @@ def _train(linker, cfg: LinkageSettings) -> None:
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.max_u_pairs, seed=cfg.seed)
     # Each EM pass holds the comparisons it blocks on fixed and learns the others' m values;
     # the two passes together cover all four, on narrow blocks that stay small at scale.
-    linker.training.estimate_parameters_using_expectation_maximisation(_same_name_within(1))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("company_hint", "rep_id"))
+    # EM takes one rule each; both join on a time window too, so they stay narrow at any scale.
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("person_name", "seen_day"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("company_hint", "rep_id", "seen_window"))
 
 
 def predict_links(features: pa.Table, cfg: LinkageSettings = LinkageSettings()) -> pa.Table:
@@ -124,34 +152,40 @@ def predict_links(features: pa.Table, cfg: LinkageSettings = LinkageSettings()) 
         conn.execute(f"SET memory_limit = '{cfg.memory_limit}'")
         conn.execute(f"SET temp_directory = '{spill}'")
         api = DuckDBAPI(conn)
-        linker = Linker(api.register(features.select(list(FEATURE_COLUMNS))), _settings(cfg),
-                        log_level=logging.WARNING)
+        records = _with_windows(conn, features.select(list(FEATURE_COLUMNS)), cfg.max_days_apart)
+        linker = Linker(api.register(records), _settings(cfg), log_level=logging.WARNING)
         _train(linker, cfg)
         pairs = linker.inference.predict(threshold_match_probability=cfg.review_threshold)
-        rows = pairs.as_duckdbpyrelation().arrow().read_all().to_pylist()
-    return _explain(rows, cfg)
+        return _explain(conn, pairs.as_duckdbpyrelation(), cfg)
 
 
-def _explain(rows: list[dict], cfg: LinkageSettings) -> pa.Table:
-    out: dict[str, list] = {name: [] for name in LINKS_SCHEMA.names}
-    for row in rows:
-        left, right = sorted((row["record_id_l"], row["record_id_r"]))
-        weights = {name: _comparison_weight(row, name) for name in COMPARISONS}
-        # The total is the prior plus every comparison's weight, so the prior is what remains.
-        prior = row["match_weight"] - sum(weights.values())
-        out["record_id_l"].append(left)
-        out["record_id_r"].append(right)
-        out["match_probability"].append(row["match_probability"])
-        out["match_weight"].append(row["match_weight"])
-        out["is_link"].append(row["match_probability"] >= cfg.link_threshold)
-        for name in COMPARISONS:
-            out[f"weight_{name}"].append(weights[name])
-        out["prior_weight"].append(prior)
-        out["explanation"].append(
-            "; ".join(f"{name} {weights[name]:+.1f}" for name in COMPARISONS) + f"; prior {prior:+.1f}")
-    return pa.table(out, schema=LINKS_SCHEMA)
+def _comparison_weight(columns: list[str], name: str) -> str:
+    """SQL for the comparison's match weight (log2 Bayes factor), term-frequency adjustment included."""
+    terms = [f"coalesce({column}, 0)" for column in (f"mw_{name}", f"mw_tf_adj_{name}") if column in columns]
+    return " + ".join(terms) or "0.0"
 
 
-def _comparison_weight(row: dict, name: str) -> float:
-    """The comparison's match weight (log2 Bayes factor), term-frequency adjustment included."""
-    return (row.get(f"mw_{name}") or 0.0) + (row.get(f"mw_tf_adj_{name}") or 0.0)
+def _explain(conn: duckdb.DuckDBPyConnection, pairs: duckdb.DuckDBPyRelation, cfg: LinkageSettings) -> pa.Table:
+    """Each pair once (smaller record id left), its decision, and every comparison's weight; the
+    total is the prior plus every comparison's weight, so the prior is what remains."""
+    weights = {name: _comparison_weight(pairs.columns, name) for name in COMPARISONS}
+    explanation = " || '; ' || ".join(f"'{name} ' || printf('%+.1f', weight_{name})" for name in COMPARISONS)
+    conn.register("_pairs", pairs)
+    try:
+        return conn.sql(f"""
+            WITH weighed AS (
+                SELECT least(record_id_l, record_id_r) AS record_id_l,
+                       greatest(record_id_l, record_id_r) AS record_id_r,
+                       match_probability, match_weight,
+                       {", ".join(f"({sql})::DOUBLE AS weight_{name}" for name, sql in weights.items())}
+                FROM _pairs
+            )
+            SELECT record_id_l, record_id_r, match_probability, match_weight,
+                   match_probability >= {cfg.link_threshold} AS is_link,
+                   {", ".join(f"weight_{name}" for name in COMPARISONS)},
+                   match_weight - ({" + ".join(f"weight_{name}" for name in COMPARISONS)}) AS prior_weight,
+                   {explanation} || '; prior ' || printf('%+.1f', prior_weight) AS explanation
+            FROM weighed
+        """).to_arrow_table().cast(LINKS_SCHEMA)
+    finally:
+        conn.unregister("_pairs")

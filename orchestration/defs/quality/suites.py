@@ -20,6 +20,19 @@ class SuiteFile:
     warehouse_table: str
     definition: dict[str, Any]
 
+    @property
+    def columns(self) -> list[str]:
+        """The columns the expectations read, in first-mention order: all a validation needs to
+        fetch (a 5M-row message table is validated on three columns, not on its texts)."""
+        named: list[str] = []
+        for expectation in self.definition.get("expectations", []):
+            kwargs = expectation.get("kwargs", {})
+            for key in ("column", "column_A", "column_B"):
+                if key in kwargs:
+                    named.append(kwargs[key])
+            named += kwargs.get("column_list", [])
+        return list(dict.fromkeys(named))
+
 
 class InvalidSuiteError(Exception):
     pass

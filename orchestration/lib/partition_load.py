@@ -300,7 +300,7 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None
 # Parsing is CPU-bound Python; with more than this many bytes to read, worker processes parse
 # deliveries ahead while this process writes them (DuckDB has one writer). Below it, starting
 # the workers (each imports the contracts) costs more than it saves.
-PARALLEL_PARSE_MIN_BYTES = 32 * 2**20
+PARALLEL_PARSE_MIN_BYTES = 8 * 2**20
 
 
 def parse_workers() -> int:

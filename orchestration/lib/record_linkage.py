@@ -43,7 +43,7 @@ class LinkageSettings:
     max_u_pairs: int = 2_000_000
     max_days_apart: int = 7  # candidate pairs must have been first seen within this many days
     threads: int = 2
-    memory_limit: str = "4GB"  # Splink's own DuckDB spills to disk beyond this
+    memory_limit: str = "2GB"  # Splink's own DuckDB spills to disk beyond this
 
 
 def empty_links() -> pa.Table:

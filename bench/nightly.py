@@ -215,19 +215,32 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| scale | raw rows | run | total s | ingest s | dbt s | checks s | publish s | peak RSS MiB "
-             "| ÷ reference | ÷ full |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    """Markdown: per scale, the full build, the incremental nightly and the reference; "other" is
+    the wall time outside the four stages (process start, finding new deliveries, run setup)."""
+    lines = ["| scale | raw rows | run | total s | ingest s | dbt s | checks s | publish s | other s "
+             "| peak RSS MiB | ÷ reference | ÷ full |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ref = r["reference"]["seconds"]
         for label in ("full", "incremental"):
             m = r[label]
             s = m["stages"]
-            lines.append(f"| {r['scale']} | {r['raw_rows']:,} | {label} | {m['seconds']:.1f} | {s['ingest']:.1f} "
-                         f"| {s['dbt']:.1f} | {s['checks']:.1f} | {s['publish']:.1f} | {m['peak_rss_mib']:,.0f} "
-                         f"| {m['seconds'] / ref:.1f}× | {m['seconds'] / r['full']['seconds']:.2f} |")
+            other = m["seconds"] - sum(s.values())
+            lines.append(f"| {r['scale']} | {r['raw_rows']:,} | {label} | {m['seconds']:.0f} | {s['ingest']:.0f} "
+                         f"| {s['dbt']:.0f} | {s['checks']:.0f} | {s['publish']:.0f} | {other:.0f} "
+                         f"| {m['peak_rss_mib']:,.0f} | {m['seconds'] / ref:.1f}× | {m['seconds'] / r['full']['seconds']:.2f} |")
         m = r["reference"]
-        lines.append(f"| {r['scale']} | | reference | {ref:.1f} | | | | | {m['peak_rss_mib']:,.0f} | 1.0× | |")
+        lines.append(f"| {r['scale']} | | reference | {ref:.0f} | | | | | | {m['peak_rss_mib']:,.0f} | 1.0× | |")
     return "\n".join(lines)
+
+
+def _save(out: Path, results: list[dict]) -> list[dict]:
+    """Write ``results`` into ``out``, keeping the saved results of other scales; returns all, S→L."""
+    saved = json.loads(out.read_text())["results"] if out.exists() else []
+    scales = {r["scale"] for r in results}
+    merged = sorted([r for r in saved if r["scale"] not in scales] + results, key=lambda r: list(SCALES).index(r["scale"]))
+    out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30)},
+                               "date": date.today().isoformat(), "results": merged}, indent=1))
+    return merged
 
 
 def main() -> None:
@@ -235,17 +248,19 @@ def main() -> None:
     parser.add_argument("--scales", default="S,M", help="comma-separated: S, M, L (default S,M)")
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / ".data", help="generated datasets (reused)")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".work", help="homes of the measured runs")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json", help="JSON results")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json",
+                        help="JSON results; other scales already in it are kept")
+    parser.add_argument("--table", action="store_true", help="only print the table of the results in --out")
     args = parser.parse_args()
-    chosen = [SCALES[s.strip().upper()] for s in args.scales.split(",")]
-    results = []
-    for scale in chosen:
-        results.append(bench_scale(scale, args.data, args.work))
-        args.out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(),
-                                                    "memory_gib": round(psutil.virtual_memory().total / 2**30)},
-                                        "date": date.today().isoformat(), "results": results}, indent=1))
+    if args.table:
+        print(table(json.loads(args.out.read_text())["results"]))
+        return
+    results: list[dict] = []
+    for name in args.scales.split(","):
+        results.append(bench_scale(SCALES[name.strip().upper()], args.data, args.work))
+        merged = _save(args.out, results)
     print()
-    print(table(results))
+    print(table(merged))
     print(f"\nJSON: {args.out}")
 
 

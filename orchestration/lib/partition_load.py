@@ -333,8 +333,9 @@ def _parsed_ahead(contract: EntityContract, landing_dir: Path, specs: list[FileS
     """The deliveries in order, parsed by worker processes a few ahead of the writer; None (parse
     inline) when there are no workers, no resolver for them, or too little to read."""
     workers = parse_workers()
-    volume = sum(p.stat().st_size for d in chosen
-                 for p in (landing_dir / contract.source / d.isoformat()).glob("*") if p.is_file())
+    # The entity's own files only (its specs' patterns), not every file of the source's folders.
+    volume = sum(path.stat().st_size for d in chosen for spec in specs
+                 for path in spec.matching(landing_dir / contract.source / d.isoformat()))
     if resolve is None or workers < 2 or volume < PARALLEL_PARSE_MIN_BYTES:
         yield from (None for _ in chosen)
         return

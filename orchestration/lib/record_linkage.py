@@ -112,11 +112,17 @@ def _settings(cfg: LinkageSettings):
                 "seen_at", input_is_string=False, metrics=["day", "day"], thresholds=[1, cfg.max_days_apart]),
             cl.ExactMatch("rep_id"),
         ],
-        # Candidate pairs: same name, or same company start and same rep, within max_days_apart.
-        # Both stay small at scale (a common name has hundreds of holders, but few a week).
+        # Candidate pairs, first seen within max_days_apart: same name and company start; same
+        # company start and rep; same name and rep where one side's company is unknown (a WeCom
+        # contact noted by nickname). When both companies are known and differ, the company
+        # weighs against the pair, so it is not compared; blocking on the name alone would compare
+        # every holder of a common name (王伟) seen in the same week: tens of millions of pairs at a
+        # million customers.
         blocking_rules_to_generate_predictions=[
-            *_close_in_time_rules(("person_name",), cfg.max_days_apart),
+            *_close_in_time_rules(("person_name", "company_hint"), cfg.max_days_apart),
             *_close_in_time_rules(("company_hint", "rep_id"), cfg.max_days_apart),
+            *(f"{rule} and (l.company_hint is null or r.company_hint is null)"
+              for rule in _close_in_time_rules(("person_name", "rep_id"), cfg.max_days_apart)),
         ],
         retain_intermediate_calculation_columns=True,
     )
@@ -128,12 +134,17 @@ def _train(linker, cfg: LinkageSettings) -> None:
     linker.training.estimate_probability_two_random_records_match(
         [block_on("person_name", "company_hint")], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.max_u_pairs, seed=cfg.seed)
-    # Each EM pass holds the comparisons it blocks on fixed and learns the others' m values;
-    # the two passes together cover all four, on narrow blocks that stay small at scale.
-    # EM takes one rule each; both join on a time window too, so they stay narrow at any scale.
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("person_name", "seen_day"))
+    # Each EM pass holds the comparisons it blocks on fixed and learns the others' m values; the
+    # three passes together learn all four. Every block is narrow (it joins on a time window
+    # too) and shares two of the three identifying keys, so its pairs are mostly true matches:
+    # on a block where most pairs are strangers (same name, same day), EM settles on weights
+    # that separate nothing once common names crowd each day.
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("company_hint", "rep_id", "seen_window"))
+        block_on("person_name", "company_hint", "seen_window"))  # learns rep, seen_at
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("company_hint", "rep_id", "seen_window"))  # learns name, seen_at
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("person_name", "rep_id", "seen_day"))  # learns company, seen_at
 
 
 def predict_links(features: pa.Table, cfg: LinkageSettings = LinkageSettings()) -> pa.Table:

@@ -1,6 +1,6 @@
 {#- Behaviour tags per customer from the rules in the behaviour_tag_rules seed: what customers
-    write (inbound_text), how long they take to decide (decision_days) and how much they write
-    (inbound_touches). One row per customer and tag that applies, with the evidence count. -#}
+    write (inbound_text: any of the rule's |-separated keywords, case-insensitive), how long they
+    take to decide (decision_days) and how much they write (inbound_touches). One row per customer and tag that applies, with the evidence count. -#}
 with rules as (
     select * from {{ ref('behaviour_tag_rules') }}
 ),
@@ -11,7 +11,15 @@ touches as (
 ),
 
 inbound as (
-    select * from touches where direction = 'in'
+    select customer_key, lower(content) as content_lower from touches where direction = 'in'
+),
+
+{#- Keywords, not regular expressions: a pattern that differs from row to row would be compiled
+    again for every message (half a minute for two million messages), a keyword test is not. -#}
+text_rules as (
+    select tag, min_evidence, string_split(lower(pattern), '|') as keywords
+    from rules
+    where rule_kind = 'inbound_text'
 ),
 
 journeys as (
@@ -32,27 +40,35 @@ as_of as (
     select max(occurred_at) as as_of_at from touches
 ),
 
+{#- One row per customer before the join to journeys: joining every touch to every journey of
+    the customer only to take the earliest multiplies the rows by the journeys. -#}
+first_touch as (
+    select customer_key, min(occurred_at) as first_touch_at
+    from touches
+    group by customer_key
+),
+
 decisions as (
     select
         journeys.customer_key,
-        date_diff('day', least(min(journeys.created_at), coalesce(min(touches.occurred_at), min(journeys.created_at))),
+        date_diff('day', least(min(journeys.created_at), coalesce(min(first_touch.first_touch_at), min(journeys.created_at))),
                   coalesce(max(won.first_won_at), max(as_of.as_of_at))) as decision_days
     from journeys
     cross join as_of
     left join won on won.customer_key = journeys.customer_key
-    left join touches on touches.customer_key = journeys.customer_key
+    left join first_touch on first_touch.customer_key = journeys.customer_key
     group by journeys.customer_key
     -- a customer who said no (every journey lost) has decided
     having max(won.first_won_at) is not null or bool_or(journeys.current_stage <> 'lost')
 ),
 
 evidence as (
-    select inbound.customer_key, rules.tag, count(*) as evidence_count
+    select inbound.customer_key, text_rules.tag, count(*) as evidence_count
     from inbound
-    inner join rules
-        on rules.rule_kind = 'inbound_text' and regexp_matches(lower(inbound.content), lower(rules.pattern))
-    group by inbound.customer_key, rules.tag, rules.min_evidence
-    having count(*) >= rules.min_evidence
+    inner join text_rules
+        on list_bool_or(list_transform(text_rules.keywords, lambda keyword: contains(inbound.content_lower, keyword)))
+    group by inbound.customer_key, text_rules.tag, text_rules.min_evidence
+    having count(*) >= text_rules.min_evidence
     union all
     select decisions.customer_key, rules.tag, decisions.decision_days
     from decisions

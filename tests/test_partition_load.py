@@ -12,7 +12,7 @@ import duckdb
 
 from orchestration.defs.ingest.crm.contracts import LEADS
 from orchestration.lib.loader import FileSpec
-from orchestration.lib.partition_load import load_entity, load_partition
+from orchestration.lib.partition_load import load_entity, load_partition, pending_deliveries
 from orchestration.lib.readers import read_csv
 
 HEADER = ("Id,FirstName,LastName,Company,Email,Phone,MobilePhone,LeadSource,Status,Rating,OwnerId,"
@@ -170,6 +170,43 @@ def test_a_process_killed_during_a_load_leaves_the_previous_state(tmp_path):
 
 
 # --- the sensor and the CLI backfill ------------------------------------------------------------
+
+def test_pending_deliveries_rehash_only_files_whose_size_or_modification_time_changed(tmp_path):
+    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
+    deliver(landing, DAY1, "Lead_20251231.csv", lead("00Q1"))
+    deliver(landing, DAY2, "Lead_20260101.csv", lead("00Q2"))
+    load(db, landing)
+
+    def pending():
+        return pending_deliveries(db, landing, [(LEADS, SPECS)])
+
+    assert pending() == []
+    deliver(landing, DAY2, "Lead_20260101.csv", lead("00Q2", "Working - Contacted"))  # corrected in place
+    assert pending() == [DAY2]
+    load(db, landing, DAY2)
+    assert pending() == []
+
+    # Other bytes under the same size and modification time pass for the recorded file: the
+    # registry's hash is reused, not recomputed (as make and rsync decide). Touching it is enough.
+    first = landing / "crm" / DAY1.isoformat() / "Lead_20251231.csv"
+    before = first.stat()
+    first.write_bytes(first.read_bytes().replace(b"00Q1", b"00Q7"))
+    os.utime(first, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert pending() == []
+    os.utime(first, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    assert pending() == [DAY1]
+
+    # A registry written before sizes and times were recorded: every file is hashed, and the next
+    # load adds the columns back.
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("ALTER TABLE ingest.files DROP COLUMN size_bytes")
+        conn.execute("ALTER TABLE ingest.files DROP COLUMN modified_ns")
+    assert pending() == [DAY1]
+    load(db, landing, DAY1)
+    assert pending() == []
+    with duckdb.connect(str(db), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM ingest.files WHERE size_bytes IS NOT NULL").fetchone()[0] == 1
+
 
 def test_sensor_requests_each_new_or_changed_delivery_once(tmp_path):
     import dagster as dg

@@ -22,7 +22,7 @@ import hashlib
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -52,6 +52,9 @@ REGISTRY = TableDef(REGISTRY_TABLE, (
     ("rows_quarantined", pa.int64(), "BIGINT NOT NULL"),
     ("rows_skipped", pa.int64(), "BIGINT NOT NULL"),
     ("loaded_at", pa.timestamp("us", tz="UTC"), "TIMESTAMPTZ NOT NULL"),
+    # what the file looked like when hashed (null in registries written before these existed)
+    ("size_bytes", pa.int64(), "BIGINT"),
+    ("modified_ns", pa.int64(), "BIGINT"),
 ))
 
 
@@ -61,18 +64,47 @@ class _Delivered:
     rel: str
     spec: FileSpec
     sha256: str
+    size_bytes: int
+    modified_ns: int
 
 
-def _files_of(folder: Path, landing_dir: Path, specs: list[FileSpec]) -> list[_Delivered]:
+# (size in bytes, modification time in ns, sha256) of a file as the registry recorded it
+Fingerprint = tuple[int, int, str]
+
+
+def _files_of(folder: Path, landing_dir: Path, specs: list[FileSpec],
+              recorded: Mapping[str, Fingerprint] | None = None) -> list[_Delivered]:
+    """The folder's files matching the specs, hashed. Given what the registry ``recorded``, a file
+    whose size and modification time are unchanged keeps its recorded hash (as make and rsync
+    decide): deciding what is pending must not read the whole landing zone every night. A load
+    passes nothing and hashes every byte it loads."""
     files, seen = [], set()
     for spec in specs:
         for path in spec.matching(folder):
             if path in seen:
                 continue
             seen.add(path)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            files.append(_Delivered(path, path.relative_to(landing_dir).as_posix(), spec, digest))
+            rel = path.relative_to(landing_dir).as_posix()
+            stat = path.stat()
+            known = (recorded or {}).get(rel)
+            if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
+                digest = known[2]
+            else:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            files.append(_Delivered(path, rel, spec, digest, stat.st_size, stat.st_mtime_ns))
     return files
+
+
+def _add_missing_columns(conn: duckdb.DuckDBPyConnection, table: str,
+                         columns: Sequence[tuple[str, pa.DataType, str]]) -> None:
+    """Columns a newer declaration of ``table`` has and the warehouse's table lacks, added (null)."""
+    schema, name = table.split(".")
+    existing = {row[0] for row in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [schema, name]).fetchall()}
+    for column, _, sql in columns:
+        if column not in existing:
+            conn.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {sql.replace(" NOT NULL", "")}')
 
 
 def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: EntityContract) -> None:
@@ -80,14 +112,10 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: EntityContract) -> 
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {contract.schema}")
     conn.execute("CREATE SCHEMA IF NOT EXISTS ingest")
     conn.execute(contract.table_def().ddl)
-    existing = {row[0] for row in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-        [contract.schema, contract.entity]).fetchall()}
-    for name, _, sql in contract.column_types():
-        if name not in existing:
-            conn.execute(f'ALTER TABLE {contract.table} ADD COLUMN "{name}" {sql}')
+    _add_missing_columns(conn, contract.table, contract.column_types())
     conn.execute(QUARANTINE.ddl)
     conn.execute(REGISTRY.ddl)
+    _add_missing_columns(conn, REGISTRY_TABLE, REGISTRY.columns)
 
 
 def _registered(conn: duckdb.DuckDBPyConnection, contract: EntityContract, delivered: date) -> bool:
@@ -274,7 +302,7 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
                 "replaced_by": file_report.replaced_by, "encoding": file_report.encoding,
                 "rows_read": file_report.rows_read, "rows_loaded": file_report.rows_loaded,
                 "rows_quarantined": file_report.rows_quarantined, "rows_skipped": file_report.rows_skipped,
-                "loaded_at": loaded_at,
+                "loaded_at": loaded_at, "size_bytes": item.size_bytes, "modified_ns": item.modified_ns,
             })
         if loaded_rows:
             _insert(conn, contract.table, _with_loaded_at(pa.concat_tables(loaded_rows), loaded_at))
@@ -374,17 +402,26 @@ def load_entity(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landi
     return total
 
 
-def registered_files(warehouse: Path) -> list[tuple[str, str, date, str, str]]:
-    """(source, entity, delivery date, file, sha256) of every file in the registry, read-only;
-    empty before the first ingest."""
+def _registry_rows(warehouse: Path, columns: Sequence[str]) -> list[tuple]:
+    """``columns`` of every row of the file registry, read-only (null for a column an older
+    registry lacks); empty before the first ingest."""
     if not warehouse.exists():
         return []
     schema, table = REGISTRY_TABLE.split(".")
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                            [schema, table]).fetchone()[0]:
+        existing = {row[0] for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            [schema, table]).fetchall()}
+        if not existing:
             return []
-        return conn.execute(f"SELECT source, entity, delivery_date, file, sha256 FROM {REGISTRY_TABLE}").fetchall()
+        select = ", ".join(column if column in existing else "NULL" for column in columns)
+        return conn.execute(f"SELECT {select} FROM {REGISTRY_TABLE}").fetchall()
+
+
+def registered_files(warehouse: Path) -> list[tuple[str, str, date, str, str]]:
+    """(source, entity, delivery date, file, sha256) of every file in the registry, read-only;
+    empty before the first ingest."""
+    return _registry_rows(warehouse, ("source", "entity", "delivery_date", "file", "sha256"))
 
 
 def pending_deliveries(warehouse: Path, landing_dir: Path,
@@ -394,15 +431,19 @@ def pending_deliveries(warehouse: Path, landing_dir: Path,
     ingests only these; reloading the rest would change nothing (loads are idempotent) but costs
     a materialization per entity and date."""
     registered: dict[tuple[str, str, date], set[tuple[str, str]]] = {}
-    for source, entity, delivered, file, sha256 in registered_files(warehouse):
+    recorded: dict[str, Fingerprint] = {}
+    for source, entity, delivered, file, sha256, size, modified in _registry_rows(
+            warehouse, ("source", "entity", "delivery_date", "file", "sha256", "size_bytes", "modified_ns")):
         registered.setdefault((source, entity, delivered), set()).add((file, sha256))
+        if size is not None:
+            recorded[file] = (size, modified, sha256)
     pending: set[date] = set()
     for contract, specs in entities:
         folders, _ = delivery_folders(landing_dir / contract.source)
         on_disk_dates = set()
         for delivered, folder in folders:
             on_disk_dates.add(delivered)
-            files = {(f.rel, f.sha256) for f in _files_of(folder, landing_dir, list(specs))}
+            files = {(f.rel, f.sha256) for f in _files_of(folder, landing_dir, list(specs), recorded)}
             if files != registered.get((contract.source, contract.entity, delivered), set()):
                 pending.add(delivered)
         pending |= {d for (s, e, d) in registered if (s, e) == (contract.source, contract.entity)

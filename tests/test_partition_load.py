@@ -206,6 +206,10 @@ def test_pending_deliveries_rehash_only_files_whose_size_or_modification_time_ch
     assert pending() == []
     with duckdb.connect(str(db), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM ingest.files WHERE size_bytes IS NOT NULL").fetchone()[0] == 1
+    (landing / "crm" / DAY3.isoformat()).mkdir()
+    assert pending() == []  # an empty folder delivers nothing
+    deliver(landing, DAY3, "Lead_20260102.csv", lead("00Q3"))
+    assert pending() == [DAY3]
 
 
 def test_sensor_requests_each_new_or_changed_delivery_once(tmp_path):

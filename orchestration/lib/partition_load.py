@@ -78,21 +78,27 @@ def _files_of(folder: Path, landing_dir: Path, specs: list[FileSpec],
     whose size and modification time are unchanged keeps its recorded hash (as make and rsync
     decide): deciding what is pending must not read the whole landing zone every night. A load
     passes nothing and hashes every byte it loads."""
-    files, seen = [], set()
+    files = []
+    for path, spec in _matching(folder, specs):
+        rel = path.relative_to(landing_dir).as_posix()
+        stat = path.stat()
+        known = (recorded or {}).get(rel)
+        if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            digest = known[2]
+        else:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        files.append(_Delivered(path, rel, spec, digest, stat.st_size, stat.st_mtime_ns))
+    return files
+
+
+def _matching(folder: Path, specs: list[FileSpec]) -> Iterator[tuple[Path, FileSpec]]:
+    """Each file of the folder that a spec matches, with the first spec that does."""
+    seen: set[Path] = set()
     for spec in specs:
         for path in spec.matching(folder):
-            if path in seen:
-                continue
-            seen.add(path)
-            rel = path.relative_to(landing_dir).as_posix()
-            stat = path.stat()
-            known = (recorded or {}).get(rel)
-            if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
-                digest = known[2]
-            else:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            files.append(_Delivered(path, rel, spec, digest, stat.st_size, stat.st_mtime_ns))
-    return files
+            if path not in seen:
+                seen.add(path)
+                yield path, spec
 
 
 def _add_missing_columns(conn: duckdb.DuckDBPyConnection, table: str,
@@ -443,8 +449,13 @@ def pending_deliveries(warehouse: Path, landing_dir: Path,
         on_disk_dates = set()
         for delivered, folder in folders:
             on_disk_dates.add(delivered)
-            files = {(f.rel, f.sha256) for f in _files_of(folder, landing_dir, list(specs), recorded)}
-            if files != registered.get((contract.source, contract.entity, delivered), set()):
+            if delivered in pending:
+                continue
+            known = registered.get((contract.source, contract.entity, delivered))
+            if known is None:  # never loaded: pending if anything is there, no need to hash it
+                if next(_matching(folder, list(specs)), None) is not None:
+                    pending.add(delivered)
+            elif {(f.rel, f.sha256) for f in _files_of(folder, landing_dir, list(specs), recorded)} != known:
                 pending.add(delivered)
         pending |= {d for (s, e, d) in registered if (s, e) == (contract.source, contract.entity)
                     and d not in on_disk_dates}

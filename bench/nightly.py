@@ -187,7 +187,18 @@ def raw_rows(home: Path) -> dict[str, int]:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
 
 
+def code_version() -> str:
+    """The commit measured, marked ``+changes`` when the working tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if head.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "orchestration",
+                            "dbt_project", "expectations", "bench"], cwd=ROOT, capture_output=True, text=True)
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
+
+
 def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
+    commit = code_version()
     landing_all = dataset(scale, data_dir, dict(os.environ))
     dates = delivery_dates(landing_all)
     home = work_dir / scale.name
@@ -206,7 +217,7 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
     print(f"[{scale.name}]   {ref.seconds:.1f} s, peak {ref.peak_rss_mib:,.0f} MiB", flush=True)
     rows = raw_rows(home)
     return {
-        "scale": scale.name, "customers": scale.customers, "days": scale.days, "delivery_days": len(dates),
+        "scale": scale.name, "commit": commit, "customers": scale.customers, "days": scale.days, "delivery_days": len(dates),
         "raw_rows": sum(rows.values()), "raw_rows_by_table": rows, "reference_rows": ref_result["rows"],
         "full": asdict(full), "incremental": asdict(incremental), "reference": asdict(ref),
         "full_over_reference": full.seconds / ref.seconds,

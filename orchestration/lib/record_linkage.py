@@ -114,10 +114,10 @@ def _settings(cfg: LinkageSettings):
         ],
         # Candidate pairs, first seen within max_days_apart: same name and company start; same
         # company start and rep; same name and rep where one side's company is unknown (a WeCom
-        # contact noted by nickname). When both companies are known and differ, the company
-        # weighs against the pair, so it is not compared; blocking on the name alone would compare
-        # every holder of a common name (王伟) seen in the same week: tens of millions of pairs at a
-        # million customers.
+        # contact noted by nickname). A pair whose companies are both known and differ is not
+        # compared: the company weighs against it, it could not link. Blocking on the name alone
+        # would compare every holder of a common name (王伟) seen in the same week: tens of
+        # millions of pairs at a million customers.
         blocking_rules_to_generate_predictions=[
             *_close_in_time_rules(("person_name", "company_hint"), cfg.max_days_apart),
             *_close_in_time_rules(("company_hint", "rep_id"), cfg.max_days_apart),

@@ -1,6 +1,7 @@
 {#- Behaviour tags per customer from the rules in the behaviour_tag_rules seed: what customers
     write (inbound_text: any of the rule's |-separated keywords, case-insensitive), how long they
-    take to decide (decision_days) and how much they write (inbound_touches). One row per customer and tag that applies, with the evidence count. -#}
+    take to decide (decision_days) and how much they write (inbound_touches). One row per
+    customer and tag that applies, with the evidence count. -#}
 with rules as (
     select * from {{ ref('behaviour_tag_rules') }}
 ),

@@ -26,6 +26,21 @@ def test_email_is_bare_trimmed_lower_case():
     assert normalise.email_address("no-at-sign") is None
 
 
+@pytest.mark.parametrize("raw", [
+    "Zhang.Wei@Corp.COM.cn", " li_na+crm@mail-1.example.com ", "ｗａｎｇ＠ｃｏｒｐ．ｃｎ", "a..b@corp.cn", ".a@corp.cn",
+    "a.@corp.cn", "a@corp", "a@-corp.cn", "a@corp..cn", "a b@corp.cn", "a@b@corp.cn", "王伟@公司.cn",
+    '"Wang" <wang@corp.cn>', "wang@corp.cn (Wang)", "<wang@corp.cn>", "Wang <wang@corp.cn>, li@corp.cn", "",
+])
+def test_the_bare_address_shortcut_agrees_with_parseaddr(raw):
+    """The shortcut for values that already are bare addresses gives what parseaddr gives."""
+    from email.utils import parseaddr
+    import unicodedata
+
+    _, address = parseaddr(unicodedata.normalize("NFKC", raw).strip())
+    address = address.strip().lower()
+    assert normalise.email_address(raw) == (address if normalise._EMAIL_RE.match(address) else None)
+
+
 def test_company_name_variants_share_one_key():
     variants = ["华通科技（北京）有限公司", "华通科技(北京)有限公司 ", "华通科技 (北京) 股份有限公司"]
     assert {normalise.company_name(v) for v in variants} == {"华通科技北京"}

@@ -52,11 +52,20 @@ def mobile_e164(raw: str | None, region: str = "CN") -> str | None:
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# An address with nothing for parseaddr to strip: dot-separated atoms on both sides of one @.
+_BARE_EMAIL_RE = re.compile(r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
 def email_address(raw: str | None) -> str | None:
     """The bare address of ``raw`` (``"Name" <A@B.cn>`` → ``a@b.cn``), trimmed and lower-cased."""
     if raw is None:
         return None
-    _, address = parseaddr(unicodedata.normalize("NFKC", str(raw)).strip())
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    # Most values already are bare addresses (the mail reader has parsed the headers): parseaddr
+    # would return them unchanged, at a tenth of the mail parsing time.
+    if _BARE_EMAIL_RE.match(text):
+        return text.lower()
+    _, address = parseaddr(text)
     address = address.strip().lower()
     return address if _EMAIL_RE.match(address) else None
 

@@ -1,0 +1,38 @@
+"""The dbt unit tests (given rows → expected rows, one or more per formula) pass.
+
+The nightly build leaves them out (they check the SQL, not the data), so this is where they run:
+`dbt test --select test_type:unit` on a copy of the demo warehouse, whose tables give the
+unit tests the column types of their inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from conftest import BIN, PROJECT_ROOT
+
+DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+
+
+def test_every_dbt_unit_test_runs_and_passes(copied_home, tmp_path):
+    target = tmp_path / "target"
+    env = {**os.environ, **copied_home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run([str(BIN / "dbt"), "test", "--select", "test_type:unit", "--project-dir", str(DBT_PROJECT),
+                           "--profiles-dir", str(DBT_PROJECT), "--target-path", str(target)],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:]
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    declared = {uid for uid in manifest["unit_tests"]}
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    assert {r["unique_id"] for r in results} == declared
+    assert len(declared) >= 40
+    assert {r["status"] for r in results} == {"pass"}
+
+
+def test_the_nightly_build_leaves_the_unit_tests_out(demo):
+    """The demo's nightly dbt step (its log is in the home's logs/) built models and ran data
+    tests, and no unit test."""
+    logs = "".join(log.read_text(encoding="utf-8") for log in (demo.home.root / "logs").glob("funnel_*.log"))
+    assert " START sql table model " in logs and " START test " in logs
+    assert " START unit_test " not in logs

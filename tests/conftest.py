@@ -70,6 +70,16 @@ def funnel(*args: str, home: Home | None = None, timeout: int = 900) -> subproce
                           env=command_env(home), capture_output=True, text=True, timeout=timeout)
 
 
+def dbt(*args: str, target: Path, home: Home | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the installed `dbt` on the project against ``home``'s warehouse (default: the
+    environment's), its artifacts (manifest, run results, compiled SQL) written to ``target``."""
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    return subprocess.run([str(BIN / "dbt"), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                           str(DBT_PROJECT_DIR), "--target-path", str(target)],
+                          env=command_env(home), capture_output=True, text=True, timeout=timeout)
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """README command (1) without the install: `funnel demo` on a fresh home."""

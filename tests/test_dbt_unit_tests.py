@@ -7,20 +7,13 @@ unit tests the column types of their inputs."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
-from conftest import BIN, PROJECT_ROOT
-
-DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+from conftest import dbt
 
 
 def test_every_dbt_unit_test_runs_and_passes(copied_home, tmp_path):
     target = tmp_path / "target"
-    env = {**os.environ, **copied_home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run([str(BIN / "dbt"), "test", "--select", "test_type:unit", "--project-dir", str(DBT_PROJECT),
-                           "--profiles-dir", str(DBT_PROJECT), "--target-path", str(target)],
-                          env=env, capture_output=True, text=True)
+    done = dbt("test", "--select", "test_type:unit", target=target, home=copied_home)
     assert done.returncode == 0, done.stdout[-4000:]
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     declared = {uid for uid in manifest["unit_tests"]}

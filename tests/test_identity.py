@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import subprocess
-import sys
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pyarrow as pa
 
+from conftest import dbt
 from orchestration.generator.formats import SF_LEAD
 from orchestration.lib.record_linkage import LINKS_SCHEMA, LinkageSettings, predict_links
 from orchestration.runs import ingest_partitions, run_nightly
-from orchestration.settings import DBT_PROJECT_DIR
 
 JUNK_PHONE = "13912345678"
 JUNK_LEADS = 500
@@ -86,12 +83,8 @@ def test_probabilistic_matching_can_be_turned_off(copied_home, monkeypatch):
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         customers_with_matching = conn.execute("SELECT count(*) FROM marts.dim_customer").fetchone()[0]
     monkeypatch.setenv("FUNNEL_PROBABILISTIC_MATCHING", "false")
-    dbt = Path(sys.executable).parent / "dbt"
-    completed = subprocess.run(
-        [str(dbt), "build", "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
-         "--select", "int_identity__probabilistic_links+", "--target-path", str(copied_home.root / "dbt_target"),
-         "--log-path", str(copied_home.root / "dbt_logs")],
-        capture_output=True, text=True, timeout=600)
+    completed = dbt("build", "--select", "int_identity__probabilistic_links+", "--log-path",
+                    str(copied_home.root / "dbt_logs"), target=copied_home.root / "dbt_target", timeout=600)
     assert completed.returncode == 0, completed.stdout[-3000:]
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         links = conn.execute("SELECT count(*) FROM intermediate.int_identity__probabilistic_links").fetchone()[0]

@@ -9,18 +9,15 @@ new rows (their compiled SQL filters on the watermark)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from conftest import BIN, PROJECT_ROOT, Home
+from conftest import Home, dbt
 
-DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 SOURCES = ("crm", "email", "finance", "wecom")
 INCREMENTAL_STAGING = ("staging/wecom/stg_wecom__messages.sql", "staging/email/stg_email__messages.sql",
                        "staging/crm/stg_crm__tasks.sql")
@@ -37,9 +34,7 @@ def _ingest(home: Home, delivered: date) -> None:
 
 
 def _dbt_run(home: Home, target: Path) -> None:
-    env = {**os.environ, **home.env(), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run([str(BIN / "dbt"), "run", "--project-dir", str(DBT_PROJECT), "--profiles-dir",
-                           str(DBT_PROJECT), "--target-path", str(target)], env=env, capture_output=True, text=True)
+    done = dbt("run", target=target, home=home)
     assert done.returncode == 0, done.stdout[-4000:]
 
 

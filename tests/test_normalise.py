@@ -1,6 +1,8 @@
 """Normalisation of identity keys, timestamps and credit codes."""
 
+import unicodedata
 from datetime import datetime, timezone
+from email.utils import parseaddr
 
 import pytest
 
@@ -33,9 +35,6 @@ def test_email_is_bare_trimmed_lower_case():
 ])
 def test_the_bare_address_shortcut_agrees_with_parseaddr(raw):
     """The shortcut for values that already are bare addresses gives what parseaddr gives."""
-    from email.utils import parseaddr
-    import unicodedata
-
     _, address = parseaddr(unicodedata.normalize("NFKC", raw).strip())
     address = address.strip().lower()
     assert normalise.email_address(raw) == (address if normalise._EMAIL_RE.match(address) else None)

@@ -101,13 +101,18 @@ def _matching(folder: Path, specs: list[FileSpec]) -> Iterator[tuple[Path, FileS
                 yield path, spec
 
 
+def _columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns ``table`` (schema.name) has in the warehouse; empty if it does not exist."""
+    schema, name = table.split(".")
+    return {row[0] for row in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [schema, name]).fetchall()}
+
+
 def _add_missing_columns(conn: duckdb.DuckDBPyConnection, table: str,
                          columns: Sequence[tuple[str, pa.DataType, str]]) -> None:
     """Columns a newer declaration of ``table`` has and the warehouse's table lacks, added (null)."""
-    schema, name = table.split(".")
-    existing = {row[0] for row in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-        [schema, name]).fetchall()}
+    existing = _columns_of(conn, table)
     for column, _, sql in columns:
         if column not in existing:
             conn.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {sql.replace(" NOT NULL", "")}')
@@ -368,8 +373,8 @@ def _parsed_ahead(contract: EntityContract, landing_dir: Path, specs: list[FileS
     inline) when there are no workers, no resolver for them, or too little to read."""
     workers = parse_workers()
     # The entity's own files only (its specs' patterns), not every file of the source's folders.
-    volume = sum(path.stat().st_size for d in chosen for spec in specs
-                 for path in spec.matching(landing_dir / contract.source / d.isoformat()))
+    volume = sum(path.stat().st_size for d in chosen
+                 for path, _ in _matching(landing_dir / contract.source / d.isoformat(), specs))
     if resolve is None or workers < 2 or volume < PARALLEL_PARSE_MIN_BYTES:
         yield from (None for _ in chosen)
         return
@@ -413,11 +418,8 @@ def _registry_rows(warehouse: Path, columns: Sequence[str]) -> list[tuple]:
     registry lacks); empty before the first ingest."""
     if not warehouse.exists():
         return []
-    schema, table = REGISTRY_TABLE.split(".")
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        existing = {row[0] for row in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-            [schema, table]).fetchall()}
+        existing = _columns_of(conn, REGISTRY_TABLE)
         if not existing:
             return []
         select = ", ".join(column if column in existing else "NULL" for column in columns)
@@ -447,15 +449,16 @@ def pending_deliveries(warehouse: Path, landing_dir: Path,
     for contract, specs in entities:
         folders, _ = delivery_folders(landing_dir / contract.source)
         on_disk_dates = set()
+        entity_specs = list(specs)
         for delivered, folder in folders:
             on_disk_dates.add(delivered)
             if delivered in pending:
                 continue
             known = registered.get((contract.source, contract.entity, delivered))
             if known is None:  # never loaded: pending if anything is there, no need to hash it
-                if next(_matching(folder, list(specs)), None) is not None:
+                if next(_matching(folder, entity_specs), None) is not None:
                     pending.add(delivered)
-            elif {(f.rel, f.sha256) for f in _files_of(folder, landing_dir, list(specs), recorded)} != known:
+            elif {(f.rel, f.sha256) for f in _files_of(folder, landing_dir, entity_specs, recorded)} != known:
                 pending.add(delivered)
         pending |= {d for (s, e, d) in registered if (s, e) == (contract.source, contract.entity)
                     and d not in on_disk_dates}

@@ -67,7 +67,7 @@ def main() -> None:
         dbt_dir = ROOT / "dbt_project"
         figures["keys_only_rebuild_s"] = _run(
             [str(BIN / "dbt"), "build", "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir),
-             "--select", "int_identity__probabilistic_links+", "--log-path", str(home / "dbt_logs")],
+             "--select", "int_identity__linkage_model+", "--log-path", str(home / "dbt_logs")],
             {**env, "FUNNEL_WAREHOUSE": str(reference), "FUNNEL_PROBABILISTIC_MATCHING": "false"})
         figures["keys_only"] = _score(reference, landing)
         reference.unlink()

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import re
 
 import dagster as dg
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from conftest import dbt
 from orchestration.generator.formats import SF_LEAD
-from orchestration.lib.record_linkage import LINKS_SCHEMA, LinkageSettings, predict_links
+from orchestration.lib.record_linkage import LINKS_SCHEMA, LinkageSettings, link_pairs, train_model
 from orchestration.runs import ingest_partitions, run_nightly
 
 JUNK_PHONE = "13912345678"
@@ -83,7 +86,7 @@ def test_probabilistic_matching_can_be_turned_off(copied_home, monkeypatch):
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         customers_with_matching = conn.execute("SELECT count(*) FROM marts.dim_customer").fetchone()[0]
     monkeypatch.setenv("FUNNEL_PROBABILISTIC_MATCHING", "false")
-    completed = dbt("build", "--select", "int_identity__probabilistic_links+", "--log-path",
+    completed = dbt("build", "--select", "int_identity__linkage_model+", "--log-path",
                     str(copied_home.root / "dbt_logs"), target=copied_home.root / "dbt_target", timeout=600)
     assert completed.returncode == 0, completed.stdout[-3000:]
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
@@ -98,5 +101,77 @@ def test_too_few_records_to_learn_from_propose_no_links():
     when = dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc)
     features = pa.table({"record_id": ["a", "b"], "person_name": ["陈建华", "陈建华"], "company_norm": [None, None],
                          "company_hint": ["同辉华通", "同辉华通"], "rep_id": ["r1", "r1"], "seen_at": [when, when]})
-    links = predict_links(features, LinkageSettings(min_records=3))
+    model = train_model(features, cfg=LinkageSettings(min_records=3))
+    assert model.num_rows == 1 and model["model_json"][0].as_py() is None
+    links = link_pairs(features, model)
     assert links.num_rows == 0 and links.schema == LINKS_SCHEMA
+
+
+def _warehouse_table(home, table: str) -> pa.Table:
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        return conn.sql(f"SELECT * FROM {table}").to_arrow_table()
+
+
+def _sorted_pairs(links: pa.Table) -> list[dict]:
+    return sorted(links.to_pylist(), key=lambda pair: (pair["record_id_l"], pair["record_id_r"]))
+
+
+def test_a_block_keeps_its_pairs_only_while_scoring_it_again_would_give_them(demo, caplog):
+    features = _warehouse_table(demo.home, "intermediate.int_identity__match_features")
+    model = _warehouse_table(demo.home, "intermediate.int_identity__linkage_model")
+    fresh = link_pairs(features, model)  # every block scored
+    days = json.loads(model["settings_json"][0].as_py())["max_days_apart"]
+    seen = dict(zip(features["record_id"].to_pylist(), features["seen_at"].to_pylist()))
+
+    def window(record: str) -> int:
+        return int(seen[record].timestamp() // (86400 * days))
+
+    # A link across two windows, of two records served by the same rep: it belongs to the earlier
+    # record's block, which only knows of the later record through the next window's fingerprint.
+    later = next(max(pair["record_id_l"], pair["record_id_r"], key=seen.get) for pair in _sorted_pairs(fresh)
+                 if pair["is_link"] and pair["weight_rep_id"] > 0
+                 and window(pair["record_id_l"]) != window(pair["record_id_r"]))
+    last_day = pc.max(features["seen_at"]).as_py() - dt.timedelta(days=1)
+
+    # What an earlier run saw: the last day not yet delivered, and that later record with another rep.
+    # (Not another name: the names' frequencies are part of every block's fingerprint.)
+    earlier = features.filter(pc.less(features["seen_at"], pa.scalar(last_day, features.schema.field("seen_at").type)))
+    reps = [("another-rep" if record == later else rep) for record, rep in
+            zip(earlier["record_id"].to_pylist(), earlier["rep_id"].to_pylist())]
+    earlier = earlier.set_column(earlier.schema.get_field_index("rep_id"), "rep_id", pa.array(reps))
+    before = link_pairs(earlier, model)
+    assert _sorted_pairs(before) != _sorted_pairs(fresh)
+
+    with caplog.at_level("INFO", logger="orchestration.lib.record_linkage"):
+        reused = link_pairs(features, model, previous=before)
+    assert _sorted_pairs(reused) == _sorted_pairs(fresh)  # bit for bit, weights and explanation included
+    scored, unchanged = map(int, re.search(r"(\d+) blocks scored, (\d+) unchanged", caplog.text).groups())
+    # Scored again: the changed record's block and the one before it, the last day's and the one
+    # before it (and any block that had no pair to carry its fingerprint); every other block kept.
+    assert scored >= 2 and unchanged >= len(set(fresh["block_window"].to_pylist())) - 4
+
+
+def test_the_weekly_model_is_kept_until_its_training_records_change(demo):
+    features = _warehouse_table(demo.home, "intermediate.int_identity__match_features")
+    model = _warehouse_table(demo.home, "intermediate.int_identity__linkage_model")
+    trained_through = model["trained_through"][0].as_py()
+    assert model["model_json"][0].as_py() is not None
+    trained = pc.less(features["seen_at"], pa.scalar(trained_through, features.schema.field("seen_at").type))
+    assert trained_through.weekday() == 0 and model["training_records"][0].as_py() == pc.sum(trained).as_py()
+
+    # A new record this week: the same training records, the same model (not trained again).
+    this_week = pa.table({"record_id": ["crm:lead:new"], "person_name": ["新客户"], "company_norm": [None],
+                          "company_hint": [None], "rep_id": [None], "seen_at": [trained_through + dt.timedelta(days=1)]},
+                         schema=features.schema)
+    settings = LinkageSettings(**json.loads(model["settings_json"][0].as_py()))
+    kept = train_model(pa.concat_tables([features, this_week]), previous=model, cfg=settings)
+    assert kept.to_pylist() == model.to_pylist()
+
+    # A training record corrected: trained again.
+    first_trained = trained.to_pylist().index(True)
+    names = features["person_name"].to_pylist()
+    names[first_trained] = "改名"
+    corrected = features.set_column(features.schema.get_field_index("person_name"), "person_name", pa.array(names))
+    retrained = train_model(corrected, previous=model, cfg=settings)
+    assert retrained["training_fingerprint"][0].as_py() != model["training_fingerprint"][0].as_py()
+    assert retrained["trained_at"][0].as_py() > model["trained_at"][0].as_py()

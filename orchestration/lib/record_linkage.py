@@ -7,15 +7,27 @@ Fellegi–Sunter model: each comparison contributes a match weight (log2 Bayes f
 the data itself (u from random pairs, m by expectation maximisation), so every decision can be
 read back as "name +7.9, company hint +6.1, same day +5.0, same rep +2.8, prior −12.4".
 
-The model is trained on each run's records, so it follows the data. It works in its own
-in-memory DuckDB: nothing of Splink's working tables reaches the warehouse.
+The model is learnt once a week, from the records first seen before the week began
+(``train_model``), so it follows the data. Scoring (``link_pairs``) then works block by block:
+a candidate pair's records were first seen in the same ``max_days_apart``-day window or in
+neighbouring ones, so the pairs whose earlier record falls in window w depend on nothing but the
+records of windows w and w + 1, the model and how common each name was in the training records.
+A block whose fingerprint of all of these is unchanged keeps the pairs scored before, exactly as
+a fresh scoring would give them; a nightly run scores the blocks its new day touched.
+
+Splink works in its own in-memory DuckDB: nothing of its working tables reaches the warehouse.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+import json
 import logging
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
 
 import duckdb
 import pyarrow as pa
@@ -30,11 +42,19 @@ LINKS_SCHEMA = pa.schema(
     [("record_id_l", pa.string()), ("record_id_r", pa.string()),
      ("match_probability", pa.float64()), ("match_weight", pa.float64()), ("is_link", pa.bool_())]
     + [(f"weight_{name}", pa.float64()) for name in COMPARISONS]
-    + [("prior_weight", pa.float64()), ("explanation", pa.string())]
+    + [("prior_weight", pa.float64()), ("explanation", pa.string()),
+       ("block_window", pa.int64()), ("block_fingerprint", pa.string())]
 )
 
+# One row: the week's model (see train_model).
+MODEL_SCHEMA = pa.schema([
+    ("trained_through", pa.timestamp("us", tz="UTC")), ("training_records", pa.int64()),
+    ("training_fingerprint", pa.string()), ("model_fingerprint", pa.string()),
+    ("settings_json", pa.string()), ("model_json", pa.string()), ("trained_at", pa.timestamp("us", tz="UTC")),
+])
 
-@dataclass(frozen=True)
+
+@dataclasses.dataclass(frozen=True)
 class LinkageSettings:
     link_threshold: float = 0.99  # pairs at or above this match probability become identity edges
     review_threshold: float = 0.5  # pairs kept for review (explained, but not linked)
@@ -46,8 +66,33 @@ class LinkageSettings:
     memory_limit: str = "2GB"  # Splink's own DuckDB spills to disk beyond this
 
 
+def settings_from_config(config: Mapping[str, object]) -> LinkageSettings | None:
+    """The settings in a dbt model's config; None when probabilistic matching is turned off
+    (FUNNEL_PROBABILISTIC_MATCHING=false)."""
+    if str(config["probabilistic_matching"]).strip().lower() not in ("1", "true", "yes", "on"):
+        return None
+    return LinkageSettings(
+        link_threshold=float(config["link_threshold"]),
+        review_threshold=float(config["review_threshold"]),
+        min_records=int(config["min_records"]),
+        max_days_apart=int(config["max_days_apart"]),
+    )
+
+
 def empty_links() -> pa.Table:
     return LINKS_SCHEMA.empty_table()
+
+
+def previous_result(conn: duckdb.DuckDBPyConnection, relation: str, schema: pa.Schema) -> pa.Table | None:
+    """A model's table as its last run left it, if it exists with every column of ``schema`` (a
+    table written by an older version of the model is not reused)."""
+    try:
+        table = conn.sql(f"SELECT * FROM {relation}")
+    except duckdb.CatalogException:
+        return None
+    if not set(schema.names) <= set(table.columns):
+        return None
+    return table.select(*schema.names).to_arrow_table().cast(schema)
 
 
 def _close_in_time(keys: tuple[str, ...], days: int, l_window: str = "seen_window",
@@ -147,27 +192,148 @@ def _train(linker, cfg: LinkageSettings) -> None:
         block_on("person_name", "rep_id", "seen_day"))  # learns company, seen_at
 
 
-def predict_links(features: pa.Table, cfg: LinkageSettings = LinkageSettings()) -> pa.Table:
-    """Candidate pairs with match probability ≥ review threshold, each with its weights."""
-    if features.num_rows < cfg.min_records:
-        logging.getLogger(__name__).warning(
-            "probabilistic linking skipped: %d person records, fewer than the %d needed to learn "
-            "match weights", features.num_rows, cfg.min_records)
-        return empty_links()
-
-    from splink import DuckDBAPI, Linker
-
-    # An in-memory DuckDB spills to ./.tmp by default, i.e. into whatever folder dbt runs from.
+@contextlib.contextmanager
+def _splink_db(cfg: LinkageSettings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Splink's own in-memory DuckDB. It would spill to ./.tmp by default, i.e. into whatever
+    folder dbt runs from."""
     with tempfile.TemporaryDirectory(prefix="funnel_splink_") as spill, duckdb.connect() as conn:
         conn.execute(f"SET threads TO {cfg.threads}")
         conn.execute(f"SET memory_limit = '{cfg.memory_limit}'")
         conn.execute(f"SET temp_directory = '{spill}'")
+        yield conn
+
+
+def _fingerprint(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> str:
+    """Order-independent fingerprint of feature rows: their count and the XOR of their hashes."""
+    conn.register("_fingerprinted", features)
+    try:
+        count, hashed = conn.execute(f"SELECT count(*), coalesce(bit_xor({_ROW_HASH}), 0) FROM _fingerprinted").fetchall()[0]
+        return f"{count}:{hashed}"
+    finally:
+        conn.unregister("_fingerprinted")
+
+
+# Everything a record contributes to the scores of its pairs.
+_ROW_HASH = f"hash({', '.join(FEATURE_COLUMNS)})"
+
+
+def _training_records(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> tuple[object, pa.Table]:
+    """The start of the week of the latest record (UTC) and the records first seen before it."""
+    conn.register("_all_features", features)
+    try:
+        cutoff = conn.execute("SELECT date_trunc('week', max(seen_at AT TIME ZONE 'UTC')) FROM _all_features").fetchall()[0][0]
+        training = conn.sql("SELECT * FROM _all_features WHERE seen_at AT TIME ZONE 'UTC' < ?", params=[cutoff]) \
+            if cutoff is not None else conn.sql("SELECT * FROM _all_features LIMIT 0")
+        return cutoff, training.to_arrow_table()
+    finally:
+        conn.unregister("_all_features")
+
+
+def _model_row(trained_through, training_records: int, training_fingerprint: str,
+               model: dict | None, cfg: LinkageSettings) -> pa.Table:
+    model_json = json.dumps(model, sort_keys=True, ensure_ascii=False) if model is not None else None
+    # Scores depend on the model, the thresholds that decide which pairs are kept and how far
+    # apart blocks reach: a change to any of them makes every block's fingerprint change.
+    model_fingerprint = hashlib.md5(
+        f"{training_fingerprint}|{model_json}|{cfg.review_threshold}|{cfg.link_threshold}|{cfg.max_days_apart}"
+        .encode()).hexdigest()
+    return pa.Table.from_pylist([{
+        "trained_through": trained_through, "training_records": training_records,
+        "training_fingerprint": training_fingerprint, "model_fingerprint": model_fingerprint,
+        "settings_json": json.dumps(dataclasses.asdict(cfg), sort_keys=True), "model_json": model_json,
+        "trained_at": datetime.now(timezone.utc),
+    }], schema=MODEL_SCHEMA)
+
+
+def train_model(features: pa.Table, previous: pa.Table | None = None,
+                cfg: LinkageSettings = LinkageSettings()) -> pa.Table:
+    """The week's model as one row (MODEL_SCHEMA): trained on the records first seen before the
+    start of the latest record's week, or taken from ``previous`` when that model was trained on
+    exactly these records with these settings. model_json is null when there are fewer than
+    ``min_records`` training records to learn weights from."""
+    with _splink_db(cfg) as conn:
+        cutoff, training = _training_records(conn, features.select(list(FEATURE_COLUMNS)))
+        training_fingerprint = f"{_fingerprint(conn, training)}|{cfg}"
+        if previous is not None and previous.num_rows == 1 \
+                and previous["training_fingerprint"][0].as_py() == training_fingerprint:
+            return previous.cast(MODEL_SCHEMA)
+        if training.num_rows < cfg.min_records:
+            logging.getLogger(__name__).warning(
+                "probabilistic linking skipped: %d person records first seen before %s, fewer than the %d "
+                "needed to learn match weights", training.num_rows, cutoff, cfg.min_records)
+            return _model_row(cutoff, training.num_rows, training_fingerprint, None, cfg)
+        from splink import DuckDBAPI, Linker
+
         api = DuckDBAPI(conn)
-        records = _with_windows(conn, features.select(list(FEATURE_COLUMNS)), cfg.max_days_apart)
-        linker = Linker(api.register(records), _settings(cfg), log_level=logging.WARNING)
+        linker = Linker(api.register(_with_windows(conn, training, cfg.max_days_apart)), _settings(cfg),
+                        log_level=logging.WARNING)
         _train(linker, cfg)
-        pairs = linker.inference.predict(threshold_match_probability=cfg.review_threshold)
-        return _explain(conn, pairs.as_duckdbpyrelation(), cfg)
+        return _model_row(cutoff, training.num_rows, training_fingerprint, linker.misc.save_model_to_json(), cfg)
+
+
+def link_pairs(features: pa.Table, model: pa.Table, previous: pa.Table | None = None) -> pa.Table:
+    """Candidate pairs with match probability ≥ review threshold, each with its weights, scored by
+    ``model`` (a train_model row, with the settings it was trained with). The pairs of a block
+    whose fingerprint is unchanged since ``previous`` (this function's last result) are taken
+    from it; the other blocks are scored. A block's fingerprint covers everything its pairs'
+    scores depend on: the model and its settings, the names' frequencies, and every feature of
+    the records of the block's window and of the next."""
+    if model.num_rows != 1 or model["model_json"][0].as_py() is None:
+        return empty_links()
+    cfg = LinkageSettings(**json.loads(model["settings_json"][0].as_py()))
+    model_fingerprint = model["model_fingerprint"][0].as_py()
+    with _splink_db(cfg) as conn:
+        records = _with_windows(conn, features.select(list(FEATURE_COLUMNS)), cfg.max_days_apart)
+        conn.register("_records", records)
+        conn.register("_previous", previous if previous is not None else empty_links())
+        # How common each name is, among the records the model learnt from (first seen before
+        # its cut-off), as it was learnt: a name first seen since gets no adjustment.
+        conn.execute(
+            "CREATE TEMP TABLE _term_frequencies AS SELECT person_name, "
+            "count(*)::DOUBLE / sum(count(*)) OVER () AS tf_person_name FROM _records "
+            "WHERE seen_at AT TIME ZONE 'UTC' < ? AND person_name IS NOT NULL GROUP BY person_name",
+            [model["trained_through"][0].as_py().replace(tzinfo=None)])
+        term_frequencies = conn.execute(
+            "SELECT count(*) || ':' || coalesce(bit_xor(hash(person_name, tf_person_name)), 0) "
+            "FROM _term_frequencies").fetchall()[0][0]
+        conn.execute(f"""
+            CREATE TEMP TABLE _blocks AS
+            WITH windows AS (
+                SELECT seen_window, count(*) AS records, bit_xor({_ROW_HASH}) AS hashed
+                FROM _records WHERE seen_window IS NOT NULL GROUP BY seen_window
+            )
+            SELECT windows.seen_window AS block_window,
+                   md5(concat_ws('|', ?, ?, windows.records, windows.hashed,
+                                 coalesce(next.records, 0), coalesce(next.hashed, 0))) AS block_fingerprint
+            FROM windows LEFT JOIN windows AS next ON next.seen_window = windows.seen_window + 1
+        """, [model_fingerprint, term_frequencies])
+        kept = conn.sql("SELECT _previous.* FROM _previous SEMI JOIN _blocks USING (block_window, block_fingerprint)")
+        conn.execute("CREATE TEMP TABLE _dirty AS SELECT * FROM _blocks "
+                     "WHERE block_window NOT IN (SELECT block_window FROM _previous "
+                     "SEMI JOIN _blocks USING (block_window, block_fingerprint))")
+        dirty = conn.execute("SELECT count(*) FROM _dirty").fetchall()[0][0]
+        logging.getLogger(__name__).info("probabilistic links: %d blocks scored, %d unchanged",
+                                         dirty, conn.execute("SELECT count(*) FROM _blocks").fetchall()[0][0] - dirty)
+        kept = kept.to_arrow_table().cast(LINKS_SCHEMA)
+        if not dirty:
+            return kept
+        scored = _score_blocks(conn, model, cfg)
+        return pa.concat_tables([kept, scored])
+
+
+def _score_blocks(conn: duckdb.DuckDBPyConnection, model: pa.Table, cfg: LinkageSettings) -> pa.Table:
+    """Pairs of the blocks in _dirty, from the records of those windows and the windows after them,
+    with the names' frequencies of _term_frequencies."""
+    from splink import DuckDBAPI, Linker
+
+    api = DuckDBAPI(conn)
+    subset = conn.sql("SELECT * FROM _records WHERE seen_window IN (SELECT block_window FROM _dirty) "
+                      "OR seen_window - 1 IN (SELECT block_window FROM _dirty)").to_arrow_table()
+    linker = Linker(api.register(subset), json.loads(model["model_json"][0].as_py()), log_level=logging.WARNING)
+    linker.table_management.register_term_frequency_lookup(
+        api.register(conn.sql("SELECT * FROM _term_frequencies").to_arrow_table()), "person_name")
+    pairs = linker.inference.predict(threshold_match_probability=cfg.review_threshold)
+    return _explain(conn, pairs.as_duckdbpyrelation(), cfg)
 
 
 def _comparison_weight(columns: list[str], name: str) -> str:
@@ -177,8 +343,10 @@ def _comparison_weight(columns: list[str], name: str) -> str:
 
 
 def _explain(conn: duckdb.DuckDBPyConnection, pairs: duckdb.DuckDBPyRelation, cfg: LinkageSettings) -> pa.Table:
-    """Each pair once (smaller record id left), its decision, and every comparison's weight; the
-    total is the prior plus every comparison's weight, so the prior is what remains."""
+    """Each pair once (smaller record id left), its decision, every comparison's weight and its
+    block (pairs of the subset's last windows that belong to an unchanged block are dropped: that
+    block keeps its pairs). The total is the prior plus every comparison's weight, so the prior is
+    what remains."""
     weights = {name: _comparison_weight(pairs.columns, name) for name in COMPARISONS}
     explanation = " || '; ' || ".join(f"'{name} ' || printf('%+.1f', weight_{name})" for name in COMPARISONS)
     conn.register("_pairs", pairs)
@@ -195,8 +363,13 @@ def _explain(conn: duckdb.DuckDBPyConnection, pairs: duckdb.DuckDBPyRelation, cf
                    match_probability >= {cfg.link_threshold} AS is_link,
                    {", ".join(f"weight_{name}" for name in COMPARISONS)},
                    match_weight - ({" + ".join(f"weight_{name}" for name in COMPARISONS)}) AS prior_weight,
-                   {explanation} || '; prior ' || printf('%+.1f', prior_weight) AS explanation
+                   {explanation} || '; prior ' || printf('%+.1f', prior_weight) AS explanation,
+                   _dirty.block_window, _dirty.block_fingerprint
             FROM weighed
+            JOIN _records AS l ON l.record_id = weighed.record_id_l
+            JOIN _records AS r ON r.record_id = weighed.record_id_r
+            -- each pair belongs to the block of its earlier record's window
+            JOIN _dirty ON _dirty.block_window = least(l.seen_window, r.seen_window)
         """).to_arrow_table().cast(LINKS_SCHEMA)
     finally:
         conn.unregister("_pairs")

@@ -1,0 +1,25 @@
+"""The probabilistic matcher's model for the week (Splink settings with the learnt m and u
+probabilities and the prior, as JSON): trained on the person records first seen before the start
+of the latest record's week. A run on the same training records with the same settings (every
+nightly run of the week) finds that model already here and keeps it instead of training again.
+Empty when probabilistic matching is turned off (FUNNEL_PROBABILISTIC_MATCHING=false).
+"""
+
+from orchestration.lib.record_linkage import MODEL_SCHEMA, previous_result, settings_from_config, train_model
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    features = dbt.ref("int_identity__match_features")
+    # dbt hands a Python model the config keys its code names literally in dbt.config.get(...)
+    settings = settings_from_config({
+        "probabilistic_matching": dbt.config.get("probabilistic_matching"),
+        "link_threshold": dbt.config.get("link_threshold"),
+        "review_threshold": dbt.config.get("review_threshold"),
+        "min_records": dbt.config.get("min_records"),
+        "max_days_apart": dbt.config.get("max_days_apart"),
+    })
+    if settings is None:
+        return MODEL_SCHEMA.empty_table()
+    previous = previous_result(session, str(dbt.this), MODEL_SCHEMA)
+    return train_model(features.arrow().read_all(), previous, settings)

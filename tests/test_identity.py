@@ -134,7 +134,6 @@ def test_a_block_keeps_its_pairs_only_while_scoring_it_again_would_give_them(dem
     last_day = pc.max(features["seen_at"]).as_py() - dt.timedelta(days=1)
 
     # What an earlier run saw: the last day not yet delivered, and that later record with another rep.
-    # (Not another name: the names' frequencies are part of every block's fingerprint.)
     earlier = features.filter(pc.less(features["seen_at"], pa.scalar(last_day, features.schema.field("seen_at").type)))
     reps = [("another-rep" if record == later else rep) for record, rep in
             zip(earlier["record_id"].to_pylist(), earlier["rep_id"].to_pylist())]
@@ -151,27 +150,33 @@ def test_a_block_keeps_its_pairs_only_while_scoring_it_again_would_give_them(dem
     assert scored >= 2 and unchanged >= len(set(fresh["block_window"].to_pylist())) - 4
 
 
-def test_the_weekly_model_is_kept_until_its_training_records_change(demo):
+def test_the_weekly_model_is_kept_through_its_week(demo):
     features = _warehouse_table(demo.home, "intermediate.int_identity__match_features")
     model = _warehouse_table(demo.home, "intermediate.int_identity__linkage_model")
     trained_through = model["trained_through"][0].as_py()
     assert model["model_json"][0].as_py() is not None
     trained = pc.less(features["seen_at"], pa.scalar(trained_through, features.schema.field("seen_at").type))
     assert trained_through.weekday() == 0 and model["training_records"][0].as_py() == pc.sum(trained).as_py()
+    frequencies = {row["person_name"]: row["tf_person_name"] for row in model["name_frequencies"][0].as_py()}
+    names = [name for name, learnt in zip(features["person_name"].to_pylist(), trained.to_pylist()) if learnt and name]
+    assert frequencies == {name: names.count(name) / len(names) for name in set(names)}
 
-    # A new record this week: the same training records, the same model (not trained again).
-    this_week = pa.table({"record_id": ["crm:lead:new"], "person_name": ["新客户"], "company_norm": [None],
-                          "company_hint": [None], "rep_id": [None], "seen_at": [trained_through + dt.timedelta(days=1)]},
-                         schema=features.schema)
+    def record(seen_at: dt.datetime) -> pa.Table:
+        return pa.table({"record_id": ["crm:lead:new"], "person_name": ["新客户"], "company_norm": [None],
+                         "company_hint": [None], "rep_id": [None], "seen_at": [seen_at]}, schema=features.schema)
+
+    # The same week: a new record, and an older record handed to another rep. The week's model stays.
     settings = LinkageSettings(**json.loads(model["settings_json"][0].as_py()))
-    kept = train_model(pa.concat_tables([features, this_week]), previous=model, cfg=settings)
+    reps = features["rep_id"].to_pylist()
+    reps[trained.to_pylist().index(True)] = "another-rep"
+    this_week = pa.concat_tables([features.set_column(features.schema.get_field_index("rep_id"), "rep_id",
+                                                      pa.array(reps)), record(trained_through + dt.timedelta(days=1))])
+    kept = train_model(this_week, previous=model, cfg=settings)
     assert kept.to_pylist() == model.to_pylist()
 
-    # A training record corrected: trained again.
-    first_trained = trained.to_pylist().index(True)
-    names = features["person_name"].to_pylist()
-    names[first_trained] = "改名"
-    corrected = features.set_column(features.schema.get_field_index("person_name"), "person_name", pa.array(names))
-    retrained = train_model(corrected, previous=model, cfg=settings)
-    assert retrained["training_fingerprint"][0].as_py() != model["training_fingerprint"][0].as_py()
+    # The next week: a new model, learnt from everything first seen before it.
+    next_week = pa.concat_tables([features, record(trained_through + dt.timedelta(days=8))])
+    retrained = train_model(next_week, previous=model, cfg=settings)
+    assert retrained["trained_through"][0].as_py() == trained_through + dt.timedelta(days=7)
+    assert retrained["training_records"][0].as_py() > model["training_records"][0].as_py()
     assert retrained["trained_at"][0].as_py() > model["trained_at"][0].as_py()

@@ -62,3 +62,10 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- Whether an existing relation has the column: an incremental model that starts keeping a new
+    column reads it from its last run only once a run has written it. -#}
+{% macro relation_has_column(relation, column) -%}
+    {{- return(column in (adapter.get_columns_in_relation(relation) | map(attribute='name') | list)) -}}
+{%- endmacro %}

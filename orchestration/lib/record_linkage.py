@@ -46,11 +46,14 @@ LINKS_SCHEMA = pa.schema(
        ("block_window", pa.int64()), ("block_fingerprint", pa.string())]
 )
 
+# How common a name is among the training records (Splink's term-frequency lookup).
+_FREQUENCY_SCHEMA = pa.schema([("person_name", pa.string()), ("tf_person_name", pa.float64())])
+
 # One row: the week's model (see train_model).
 MODEL_SCHEMA = pa.schema([
     ("trained_through", pa.timestamp("us", tz="UTC")), ("training_records", pa.int64()),
-    ("training_fingerprint", pa.string()), ("model_fingerprint", pa.string()),
-    ("settings_json", pa.string()), ("model_json", pa.string()), ("trained_at", pa.timestamp("us", tz="UTC")),
+    ("model_fingerprint", pa.string()), ("settings_json", pa.string()), ("model_json", pa.string()),
+    ("name_frequencies", pa.list_(pa.struct(list(_FREQUENCY_SCHEMA)))), ("trained_at", pa.timestamp("us", tz="UTC")),
 ])
 
 
@@ -203,16 +206,6 @@ def _splink_db(cfg: LinkageSettings) -> Iterator[duckdb.DuckDBPyConnection]:
         yield conn
 
 
-def _fingerprint(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> str:
-    """Order-independent fingerprint of feature rows: their count and the XOR of their hashes."""
-    conn.register("_fingerprinted", features)
-    try:
-        count, hashed = conn.execute(f"SELECT count(*), coalesce(bit_xor({_ROW_HASH}), 0) FROM _fingerprinted").fetchall()[0]
-        return f"{count}:{hashed}"
-    finally:
-        conn.unregister("_fingerprinted")
-
-
 # Everything a record contributes to the scores of its pairs.
 _ROW_HASH = f"hash({', '.join(FEATURE_COLUMNS)})"
 
@@ -229,46 +222,60 @@ def _training_records(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> tu
         conn.unregister("_all_features")
 
 
-def _model_row(trained_through, training_records: int, training_fingerprint: str,
-               model: dict | None, cfg: LinkageSettings) -> pa.Table:
+def _name_frequencies(conn: duckdb.DuckDBPyConnection, training: pa.Table) -> list[dict]:
+    """How common each name is among the training records (Splink's term frequency)."""
+    conn.register("_training", training)
+    try:
+        return conn.sql("SELECT person_name, count(*)::DOUBLE / sum(count(*)) OVER () AS tf_person_name "
+                        "FROM _training WHERE person_name IS NOT NULL GROUP BY person_name "
+                        "ORDER BY person_name").to_arrow_table().to_pylist()
+    finally:
+        conn.unregister("_training")
+
+
+def _model_row(trained_through, training_records: int, model: dict | None, frequencies: list[dict],
+               cfg: LinkageSettings) -> pa.Table:
     model_json = json.dumps(model, sort_keys=True, ensure_ascii=False) if model is not None else None
-    # Scores depend on the model, the thresholds that decide which pairs are kept and how far
-    # apart blocks reach: a change to any of them makes every block's fingerprint change.
+    settings_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True)
+    # A pair's score depends on the model, the names' frequencies, the thresholds that decide
+    # which pairs are kept and how far apart blocks reach: every block's fingerprint carries this.
     model_fingerprint = hashlib.md5(
-        f"{training_fingerprint}|{model_json}|{cfg.review_threshold}|{cfg.link_threshold}|{cfg.max_days_apart}"
-        .encode()).hexdigest()
+        json.dumps([model_json, frequencies, settings_json], ensure_ascii=False).encode()).hexdigest()
     return pa.Table.from_pylist([{
         "trained_through": trained_through, "training_records": training_records,
-        "training_fingerprint": training_fingerprint, "model_fingerprint": model_fingerprint,
-        "settings_json": json.dumps(dataclasses.asdict(cfg), sort_keys=True), "model_json": model_json,
-        "trained_at": datetime.now(timezone.utc),
+        "model_fingerprint": model_fingerprint, "settings_json": settings_json, "model_json": model_json,
+        "name_frequencies": frequencies, "trained_at": datetime.now(timezone.utc),
     }], schema=MODEL_SCHEMA)
 
 
 def train_model(features: pa.Table, previous: pa.Table | None = None,
                 cfg: LinkageSettings = LinkageSettings()) -> pa.Table:
     """The week's model as one row (MODEL_SCHEMA): trained on the records first seen before the
-    start of the latest record's week, or taken from ``previous`` when that model was trained on
-    exactly these records with these settings. model_json is null when there are fewer than
-    ``min_records`` training records to learn weights from."""
+    start of the latest record's week, with how common each name is among them; or ``previous``
+    when that is already the model of this week with these settings. A week's model stays for
+    the week, also when an older record changes since (a lead handed to another rep): its pairs
+    are scored again with it, and the next week's model learns from the change. model_json is
+    null when fewer than ``min_records`` records were first seen before the cut-off."""
+    settings_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True)
     with _splink_db(cfg) as conn:
         cutoff, training = _training_records(conn, features.select(list(FEATURE_COLUMNS)))
-        training_fingerprint = f"{_fingerprint(conn, training)}|{cfg}"
         if previous is not None and previous.num_rows == 1 \
-                and previous["training_fingerprint"][0].as_py() == training_fingerprint:
+                and previous["trained_through"][0].as_py() == (cutoff and cutoff.replace(tzinfo=timezone.utc)) \
+                and previous["settings_json"][0].as_py() == settings_json:
             return previous.cast(MODEL_SCHEMA)
         if training.num_rows < cfg.min_records:
             logging.getLogger(__name__).warning(
                 "probabilistic linking skipped: %d person records first seen before %s, fewer than the %d "
                 "needed to learn match weights", training.num_rows, cutoff, cfg.min_records)
-            return _model_row(cutoff, training.num_rows, training_fingerprint, None, cfg)
+            return _model_row(cutoff, training.num_rows, None, [], cfg)
         from splink import DuckDBAPI, Linker
 
         api = DuckDBAPI(conn)
         linker = Linker(api.register(_with_windows(conn, training, cfg.max_days_apart)), _settings(cfg),
                         log_level=logging.WARNING)
         _train(linker, cfg)
-        return _model_row(cutoff, training.num_rows, training_fingerprint, linker.misc.save_model_to_json(), cfg)
+        return _model_row(cutoff, training.num_rows, linker.misc.save_model_to_json(),
+                          _name_frequencies(conn, training), cfg)
 
 
 def link_pairs(features: pa.Table, model: pa.Table, previous: pa.Table | None = None) -> pa.Table:
@@ -276,26 +283,15 @@ def link_pairs(features: pa.Table, model: pa.Table, previous: pa.Table | None = 
     ``model`` (a train_model row, with the settings it was trained with). The pairs of a block
     whose fingerprint is unchanged since ``previous`` (this function's last result) are taken
     from it; the other blocks are scored. A block's fingerprint covers everything its pairs'
-    scores depend on: the model and its settings, the names' frequencies, and every feature of
+    scores depend on: the model (with its settings and names' frequencies) and every feature of
     the records of the block's window and of the next."""
     if model.num_rows != 1 or model["model_json"][0].as_py() is None:
         return empty_links()
     cfg = LinkageSettings(**json.loads(model["settings_json"][0].as_py()))
-    model_fingerprint = model["model_fingerprint"][0].as_py()
     with _splink_db(cfg) as conn:
         records = _with_windows(conn, features.select(list(FEATURE_COLUMNS)), cfg.max_days_apart)
         conn.register("_records", records)
         conn.register("_previous", previous if previous is not None else empty_links())
-        # How common each name is, among the records the model learnt from (first seen before
-        # its cut-off), as it was learnt: a name first seen since gets no adjustment.
-        conn.execute(
-            "CREATE TEMP TABLE _term_frequencies AS SELECT person_name, "
-            "count(*)::DOUBLE / sum(count(*)) OVER () AS tf_person_name FROM _records "
-            "WHERE seen_at AT TIME ZONE 'UTC' < ? AND person_name IS NOT NULL GROUP BY person_name",
-            [model["trained_through"][0].as_py().replace(tzinfo=None)])
-        term_frequencies = conn.execute(
-            "SELECT count(*) || ':' || coalesce(bit_xor(hash(person_name, tf_person_name)), 0) "
-            "FROM _term_frequencies").fetchall()[0][0]
         conn.execute(f"""
             CREATE TEMP TABLE _blocks AS
             WITH windows AS (
@@ -303,10 +299,10 @@ def link_pairs(features: pa.Table, model: pa.Table, previous: pa.Table | None = 
                 FROM _records WHERE seen_window IS NOT NULL GROUP BY seen_window
             )
             SELECT windows.seen_window AS block_window,
-                   md5(concat_ws('|', ?, ?, windows.records, windows.hashed,
+                   md5(concat_ws('|', ?, windows.records, windows.hashed,
                                  coalesce(next.records, 0), coalesce(next.hashed, 0))) AS block_fingerprint
             FROM windows LEFT JOIN windows AS next ON next.seen_window = windows.seen_window + 1
-        """, [model_fingerprint, term_frequencies])
+        """, [model["model_fingerprint"][0].as_py()])
         kept = conn.sql("SELECT _previous.* FROM _previous SEMI JOIN _blocks USING (block_window, block_fingerprint)")
         conn.execute("CREATE TEMP TABLE _dirty AS SELECT * FROM _blocks "
                      "WHERE block_window NOT IN (SELECT block_window FROM _previous "
@@ -317,21 +313,21 @@ def link_pairs(features: pa.Table, model: pa.Table, previous: pa.Table | None = 
         kept = kept.to_arrow_table().cast(LINKS_SCHEMA)
         if not dirty:
             return kept
-        scored = _score_blocks(conn, model, cfg)
-        return pa.concat_tables([kept, scored])
+        return pa.concat_tables([kept, _score_blocks(conn, model, cfg)])
 
 
 def _score_blocks(conn: duckdb.DuckDBPyConnection, model: pa.Table, cfg: LinkageSettings) -> pa.Table:
     """Pairs of the blocks in _dirty, from the records of those windows and the windows after them,
-    with the names' frequencies of _term_frequencies."""
+    with the names' frequencies the model was trained with (a name first seen since gets no
+    adjustment)."""
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(conn)
     subset = conn.sql("SELECT * FROM _records WHERE seen_window IN (SELECT block_window FROM _dirty) "
                       "OR seen_window - 1 IN (SELECT block_window FROM _dirty)").to_arrow_table()
     linker = Linker(api.register(subset), json.loads(model["model_json"][0].as_py()), log_level=logging.WARNING)
-    linker.table_management.register_term_frequency_lookup(
-        api.register(conn.sql("SELECT * FROM _term_frequencies").to_arrow_table()), "person_name")
+    frequencies = pa.Table.from_pylist(model["name_frequencies"][0].as_py(), schema=_FREQUENCY_SCHEMA)
+    linker.table_management.register_term_frequency_lookup(api.register(frequencies), "person_name")
     pairs = linker.inference.predict(threshold_match_probability=cfg.review_threshold)
     return _explain(conn, pairs.as_duckdbpyrelation(), cfg)
 

@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    unique_key='record_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="delete from {{ this }} where record_id not in (select record_id from {{ ref('int_identity__records') }})",
+) }}
 {#- Customers are the connected components of the identity graph. Its edges are shared keys and
     the probabilistic links marked is_link. A key shared by more than
     var('identity_max_records_per_key') records — a front-desk phone, a shared mailbox — is not
@@ -9,7 +16,16 @@
     whose neighbour carries a smaller label takes it, until no label changes (as many rounds as
     the widest component is long). The recursive CTE keeps one row per record (USING KEY), so its
     memory follows the records, not the pairs of records that can reach each other: a shared key
-    joins each holder to the key's smallest holder (a star), not every holder to every other. -#}
+    joins each holder to the key's smallest holder (a star), not every holder to every other.
+
+    Incremental, exact against a full rebuild: each record keeps its neighbours as the last run
+    saw them. A run labels again only the records whose neighbours changed (new records
+    included) and every member of their previous components; every other component has the same
+    members and the same edges, and no edge joins it to anything else (such an edge would have
+    changed a neighbour list on its side), so it stays as it was. A record no longer among the
+    identity records is deleted (post-hook). A table from before neighbours were kept is labelled
+    in full once. -#}
+{% set relabel_changes_only = is_incremental() and relation_has_column(this, 'neighbours') %}
 with recursive keys as (
     select * from {{ ref('int_identity__record_keys') }}
 ),
@@ -45,8 +61,43 @@ edges as (
     select record_id_r, record_id_l from probable_links
 ),
 
+neighbourhoods as (
+    select
+        records.record_id,
+        coalesce(string_agg(edges.linked_record_id, ',' order by edges.linked_record_id), '') as neighbours
+    from {{ ref('int_identity__records') }} as records
+    left join edges on edges.record_id = records.record_id
+    group by records.record_id
+),
+
+{% if relabel_changes_only %}
+changed as (
+    select neighbourhoods.record_id
+    from neighbourhoods
+    left join {{ this }} as previous on previous.record_id = neighbourhoods.record_id
+    where previous.neighbours is distinct from neighbourhoods.neighbours
+),
+
+relabelled as (
+    select record_id from changed
+    union
+    select previous.record_id
+    from {{ this }} as previous
+    inner join {{ this }} as touched on touched.component_id = previous.component_id
+    semi join changed on changed.record_id = touched.record_id
+),
+
+to_label as (
+    select neighbourhoods.* from neighbourhoods semi join relabelled using (record_id)
+),
+{% else %}
+to_label as (
+    select * from neighbourhoods
+),
+{% endif %}
+
 labels (record_id, component_id) using key (record_id) as (
-    select record_id, record_id from {{ ref('int_identity__records') }}
+    select record_id, record_id from to_label
     union
     -- `labels` holds the records relabelled in the previous round, `recurring.labels` every label
     select edges.linked_record_id, min(labels.component_id)
@@ -58,7 +109,9 @@ labels (record_id, component_id) using key (record_id) as (
 )
 
 select
-    record_id,
-    component_id,
-    {{ dbt.hash('component_id') }} as customer_key
+    labels.record_id,
+    labels.component_id,
+    {{ dbt.hash('labels.component_id') }} as customer_key,
+    to_label.neighbours
 from labels
+inner join to_label on to_label.record_id = labels.record_id

@@ -188,12 +188,14 @@ def raw_rows(home: Path) -> dict[str, int]:
 
 
 def code_version() -> str:
-    """The commit measured, marked ``+changes`` when the working tree differs from it."""
+    """The commit measured, marked ``+changes`` when the working tree's code differs from it (the
+    results file itself, which the previous measurement may have changed, does not count)."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     if head.returncode != 0:
         return "unknown"
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "orchestration",
-                            "dbt_project", "expectations", "bench"], cwd=ROOT, capture_output=True, text=True)
+                            "dbt_project", "expectations", "bench", ":(exclude)bench/results.json"],
+                           cwd=ROOT, capture_output=True, text=True)
     return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 

@@ -4,7 +4,9 @@ On a copy of the demo (a full build over every delivery): the last delivery day 
 the landing zone and re-ingested (the real ingest removes its rows), dbt builds on the history;
 then the day lands again, is ingested, and dbt runs incrementally. Every published model must
 then equal the demo's, row for row, and the incremental staging models must have read only the
-new rows (their compiled SQL filters on the watermark)."""
+new rows (their compiled SQL filters on the watermark). Both runs keep the demo's Splink model of
+the week (int_identity__linkage_model), as a nightly keeps Monday's: the pairs, the identity
+components and every published model are then the full build's."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ Fellegi–Sunter model: each comparison contributes a match weight (log2 Bayes f
 the data itself (u from random pairs, m by expectation maximisation), so every decision can be
 read back as "name +7.9, company hint +6.1, same day +5.0, same rep +2.8, prior −12.4".
 
-The model is learnt once a week, from the records first seen before the week began
-(``train_model``), so it follows the data. Scoring (``link_pairs``) then works block by block:
+The model is learnt once a week, from the records first seen before the week began, and kept
+through the week (``train_model``), so it follows the data without a nightly retraining. Scoring (``link_pairs``) then works block by block:
 a candidate pair's records were first seen in the same ``max_days_apart``-day window or in
 neighbouring ones, so the pairs whose earlier record falls in window w depend on nothing but the
 records of windows w and w + 1, the model and how common each name was in the training records.

@@ -11,7 +11,7 @@ The model is learnt once a week, from the records first seen before the week beg
 through the week (``train_model``), so it follows the data without a nightly retraining. Scoring (``link_pairs``) then works block by block:
 a candidate pair's records were first seen in the same ``max_days_apart``-day window or in
 neighbouring ones, so the pairs whose earlier record falls in window w depend on nothing but the
-records of windows w and w + 1, the model and how common each name was in the training records.
+records of windows w and w + 1, the model and how common each name was when it was trained.
 A block whose fingerprint of all of these is unchanged keeps the pairs scored before, exactly as
 a fresh scoring would give them; a nightly run scores the blocks its new day touched.
 
@@ -46,7 +46,7 @@ LINKS_SCHEMA = pa.schema(
        ("block_window", pa.int64()), ("block_fingerprint", pa.string())]
 )
 
-# How common a name is among the training records (Splink's term-frequency lookup).
+# How common a name is among the records when the model was trained (Splink's term-frequency lookup).
 _FREQUENCY_SCHEMA = pa.schema([("person_name", pa.string()), ("tf_person_name", pa.float64())])
 
 # One row: the week's model (see train_model).
@@ -67,6 +67,8 @@ class LinkageSettings:
     max_days_apart: int = 7  # candidate pairs must have been first seen within this many days
     threads: int = 2
     memory_limit: str = "2GB"  # Splink's own DuckDB spills to disk beyond this
+    # Raised whenever train_model learns differently: a kept model of another version is not kept.
+    model_version: int = 2
 
 
 def settings_from_config(config: Mapping[str, object]) -> LinkageSettings | None:
@@ -222,15 +224,15 @@ def _training_records(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> tu
         conn.unregister("_all_features")
 
 
-def _name_frequencies(conn: duckdb.DuckDBPyConnection, training: pa.Table) -> list[dict]:
-    """How common each name is among the training records (Splink's term frequency)."""
-    conn.register("_training", training)
+def _name_frequencies(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> list[dict]:
+    """How common each name is among ``features`` (Splink's term frequency)."""
+    conn.register("_named", features)
     try:
         return conn.sql("SELECT person_name, count(*)::DOUBLE / sum(count(*)) OVER () AS tf_person_name "
-                        "FROM _training WHERE person_name IS NOT NULL GROUP BY person_name "
+                        "FROM _named WHERE person_name IS NOT NULL GROUP BY person_name "
                         "ORDER BY person_name").to_arrow_table().to_pylist()
     finally:
-        conn.unregister("_training")
+        conn.unregister("_named")
 
 
 def _model_row(trained_through, training_records: int, model: dict | None, frequencies: list[dict],
@@ -251,14 +253,17 @@ def _model_row(trained_through, training_records: int, model: dict | None, frequ
 def train_model(features: pa.Table, previous: pa.Table | None = None,
                 cfg: LinkageSettings = LinkageSettings()) -> pa.Table:
     """The week's model as one row (MODEL_SCHEMA): trained on the records first seen before the
-    start of the latest record's week, with how common each name is among them; or ``previous``
+    start of the latest record's week, with how common each name is among all records (a name
+    seen only this week is no rarer for it: at the sample's size, two 林洋 of the last days met
+    with the full weight of a name never seen, and were linked); or ``previous``
     when that is already the model of this week with these settings. A week's model stays for
     the week, also when an older record changes since (a lead handed to another rep): its pairs
     are scored again with it, and the next week's model learns from the change. model_json is
     null when fewer than ``min_records`` records were first seen before the cut-off."""
     settings_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True)
     with _splink_db(cfg) as conn:
-        cutoff, training = _training_records(conn, features.select(list(FEATURE_COLUMNS)))
+        features = features.select(list(FEATURE_COLUMNS))
+        cutoff, training = _training_records(conn, features)
         if previous is not None and previous.num_rows == 1 \
                 and previous["trained_through"][0].as_py() == (cutoff and cutoff.replace(tzinfo=timezone.utc)) \
                 and previous["settings_json"][0].as_py() == settings_json:
@@ -275,7 +280,7 @@ def train_model(features: pa.Table, previous: pa.Table | None = None,
                         log_level=logging.WARNING)
         _train(linker, cfg)
         return _model_row(cutoff, training.num_rows, linker.misc.save_model_to_json(),
-                          _name_frequencies(conn, training), cfg)
+                          _name_frequencies(conn, features), cfg)
 
 
 def link_pairs(features: pa.Table, model: pa.Table, previous: pa.Table | None = None) -> pa.Table:
@@ -319,7 +324,7 @@ def link_pairs(features: pa.Table, model: pa.Table, previous: pa.Table | None = 
 def _score_blocks(conn: duckdb.DuckDBPyConnection, model: pa.Table, cfg: LinkageSettings) -> pa.Table:
     """Pairs of the blocks in _dirty, from the records of those windows and the windows after them,
     with the names' frequencies the model was trained with (a name first seen since gets no
-    adjustment)."""
+    adjustment until the next week's model)."""
     from splink import DuckDBAPI, Linker
 
     api = DuckDBAPI(conn)

@@ -70,6 +70,10 @@ class LinkageSettings:
     # Raised whenever train_model learns differently: a kept model of another version is not kept.
     model_version: int = 2
 
+    def as_json(self) -> str:
+        """The settings as stored with a model (LinkageSettings(**json.loads(...)) reads them back)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
 
 def settings_from_config(config: Mapping[str, object]) -> LinkageSettings | None:
     """The settings in a dbt model's config; None when probabilistic matching is turned off
@@ -118,17 +122,24 @@ def _close_in_time_rules(keys: tuple[str, ...], days: int) -> list[str]:
             _close_in_time(keys, days, "next_window", "seen_window")]
 
 
+@contextlib.contextmanager
+def _registered(conn: duckdb.DuckDBPyConnection, name: str, table: object) -> Iterator[None]:
+    """``table`` readable as ``name`` in ``conn`` for the duration of the block."""
+    conn.register(name, table)
+    try:
+        yield
+    finally:
+        conn.unregister(name)
+
+
 def _with_windows(conn: duckdb.DuckDBPyConnection, features: pa.Table, days: int) -> pa.Table:
     """Features plus the number of the ``days``-day window each record was first seen in, the
     next window's number, and the day number (the blocking keys of the rules above)."""
-    conn.register("_features", features)
-    try:
+    with _registered(conn, "_features", features):
         return conn.sql(
             f"SELECT *, floor(epoch(seen_at) / {86400 * days})::BIGINT AS seen_window, "
             f"floor(epoch(seen_at) / {86400 * days})::BIGINT + 1 AS next_window, "
             f"floor(epoch(seen_at) / 86400)::BIGINT AS seen_day FROM _features").to_arrow_table()
-    finally:
-        conn.unregister("_features")
 
 
 def _settings(cfg: LinkageSettings):
@@ -214,31 +225,25 @@ _ROW_HASH = f"hash({', '.join(FEATURE_COLUMNS)})"
 
 def _training_records(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> tuple[object, pa.Table]:
     """The start of the week of the latest record (UTC) and the records first seen before it."""
-    conn.register("_all_features", features)
-    try:
+    with _registered(conn, "_all_features", features):
         cutoff = conn.execute("SELECT date_trunc('week', max(seen_at AT TIME ZONE 'UTC')) FROM _all_features").fetchall()[0][0]
         training = conn.sql("SELECT * FROM _all_features WHERE seen_at AT TIME ZONE 'UTC' < ?", params=[cutoff]) \
             if cutoff is not None else conn.sql("SELECT * FROM _all_features LIMIT 0")
         return cutoff, training.to_arrow_table()
-    finally:
-        conn.unregister("_all_features")
 
 
 def _name_frequencies(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> list[dict]:
     """How common each name is among ``features`` (Splink's term frequency)."""
-    conn.register("_named", features)
-    try:
+    with _registered(conn, "_named", features):
         return conn.sql("SELECT person_name, count(*)::DOUBLE / sum(count(*)) OVER () AS tf_person_name "
                         "FROM _named WHERE person_name IS NOT NULL GROUP BY person_name "
                         "ORDER BY person_name").to_arrow_table().to_pylist()
-    finally:
-        conn.unregister("_named")
 
 
 def _model_row(trained_through, training_records: int, model: dict | None, frequencies: list[dict],
                cfg: LinkageSettings) -> pa.Table:
     model_json = json.dumps(model, sort_keys=True, ensure_ascii=False) if model is not None else None
-    settings_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True)
+    settings_json = cfg.as_json()
     # A pair's score depends on the model, the names' frequencies, the thresholds that decide
     # which pairs are kept and how far apart blocks reach: every block's fingerprint carries this.
     model_fingerprint = hashlib.md5(
@@ -260,13 +265,12 @@ def train_model(features: pa.Table, previous: pa.Table | None = None,
     the week, also when an older record changes since (a lead handed to another rep): its pairs
     are scored again with it, and the next week's model learns from the change. model_json is
     null when fewer than ``min_records`` records were first seen before the cut-off."""
-    settings_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True)
     with _splink_db(cfg) as conn:
         features = features.select(list(FEATURE_COLUMNS))
         cutoff, training = _training_records(conn, features)
         if previous is not None and previous.num_rows == 1 \
                 and previous["trained_through"][0].as_py() == (cutoff and cutoff.replace(tzinfo=timezone.utc)) \
-                and previous["settings_json"][0].as_py() == settings_json:
+                and previous["settings_json"][0].as_py() == cfg.as_json():
             return previous.cast(MODEL_SCHEMA)
         if training.num_rows < cfg.min_records:
             logging.getLogger(__name__).warning(
@@ -308,14 +312,14 @@ def link_pairs(features: pa.Table, model: pa.Table, previous: pa.Table | None = 
                                  coalesce(next.records, 0), coalesce(next.hashed, 0))) AS block_fingerprint
             FROM windows LEFT JOIN windows AS next ON next.seen_window = windows.seen_window + 1
         """, [model["model_fingerprint"][0].as_py()])
-        kept = conn.sql("SELECT _previous.* FROM _previous SEMI JOIN _blocks USING (block_window, block_fingerprint)")
+        conn.execute("CREATE TEMP TABLE _kept AS "
+                     "SELECT _previous.* FROM _previous SEMI JOIN _blocks USING (block_window, block_fingerprint)")
         conn.execute("CREATE TEMP TABLE _dirty AS SELECT * FROM _blocks "
-                     "WHERE block_window NOT IN (SELECT block_window FROM _previous "
-                     "SEMI JOIN _blocks USING (block_window, block_fingerprint))")
+                     "WHERE block_window NOT IN (SELECT block_window FROM _kept)")
         dirty = conn.execute("SELECT count(*) FROM _dirty").fetchall()[0][0]
         logging.getLogger(__name__).info("probabilistic links: %d blocks scored, %d unchanged",
                                          dirty, conn.execute("SELECT count(*) FROM _blocks").fetchall()[0][0] - dirty)
-        kept = kept.to_arrow_table().cast(LINKS_SCHEMA)
+        kept = conn.sql("SELECT * FROM _kept").to_arrow_table().cast(LINKS_SCHEMA)
         if not dirty:
             return kept
         return pa.concat_tables([kept, _score_blocks(conn, model, cfg)])
@@ -350,8 +354,7 @@ def _explain(conn: duckdb.DuckDBPyConnection, pairs: duckdb.DuckDBPyRelation, cf
     what remains."""
     weights = {name: _comparison_weight(pairs.columns, name) for name in COMPARISONS}
     explanation = " || '; ' || ".join(f"'{name} ' || printf('%+.1f', weight_{name})" for name in COMPARISONS)
-    conn.register("_pairs", pairs)
-    try:
+    with _registered(conn, "_pairs", pairs):
         return conn.sql(f"""
             WITH weighed AS (
                 SELECT least(record_id_l, record_id_r) AS record_id_l,
@@ -372,5 +375,3 @@ def _explain(conn: duckdb.DuckDBPyConnection, pairs: duckdb.DuckDBPyRelation, cf
             -- each pair belongs to the block of its earlier record's window
             JOIN _dirty ON _dirty.block_window = least(l.seen_window, r.seen_window)
         """).to_arrow_table().cast(LINKS_SCHEMA)
-    finally:
-        conn.unregister("_pairs")

@@ -1,7 +1,8 @@
 """The probabilistic matcher's model for the week (Splink settings with the learnt m and u
-probabilities and the prior, as JSON): trained on the person records first seen before the start
-of the latest record's week. A run on the same training records with the same settings (every
-nightly run of the week) finds that model already here and keeps it instead of training again.
+probabilities and the prior, as JSON, and the names' frequencies): trained on the person records
+first seen before the start of the latest record's week. A run in the same week with the same
+settings (every nightly run of the week) finds that model already here and keeps it instead of
+training again, also when an older record has changed since.
 Empty when probabilistic matching is turned off (FUNNEL_PROBABILISTIC_MATCHING=false).
 """
 

@@ -312,7 +312,7 @@ def test_parallel_parsing_loads_exactly_what_the_writer_alone_loads(tmp_path, mo
     """Worker processes parse deliveries ahead of the writer: same rows, quarantine and registry
     as parsing inline, on every kind of sample file (mbox/eml, JSON, GBK CSV, xlsx)."""
     from orchestration.defs.ingest import entity_by_table
-    from orchestration.lib import partition_load
+    from orchestration.lib import partition_load, workers
 
     monkeypatch.setattr(partition_load, "PARALLEL_PARSE_MIN_BYTES", 0)
     monkeypatch.setenv("FUNNEL_INGEST_WORKERS", "2")
@@ -326,4 +326,4 @@ def test_parallel_parsing_loads_exactly_what_the_writer_alone_loads(tmp_path, mo
             states.append(_raw_state(db, table))
         assert states[0]["rows"], table
         assert states[0] == states[1], table
-    assert partition_load._POOL is not None  # the workers did the parsing
+    assert 2 in workers._POOLS  # the workers did the parsing

@@ -17,13 +17,10 @@ previous state, never half a partition.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
-import multiprocessing
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +32,7 @@ from .contracts import EntityContract, TableDef, utc_now
 from .errors import MalformedFileError
 from .loader import (QUARANTINE, QUARANTINE_TABLE, FileReport, FileSpec, LoadReport, RowBatch, delivery_folders,
                      read_file)
+from .workers import process_pool, workers_from_env
 
 REGISTRY_TABLE = "ingest.files"
 REGISTRY = TableDef(REGISTRY_TABLE, (
@@ -344,20 +342,7 @@ PARALLEL_PARSE_MIN_BYTES = 8 * 2**20
 
 def parse_workers() -> int:
     """Worker processes for parsing: FUNNEL_INGEST_WORKERS, default one per CPU; 0 or 1 parses inline."""
-    return int(os.environ.get("FUNNEL_INGEST_WORKERS", os.cpu_count() or 1))
-
-
-_POOL: ProcessPoolExecutor | None = None
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """One pool per process, shared by every entity loaded in it (workers start once per run)."""
-    global _POOL
-    if _POOL is None:
-        # spawn, not fork: the parent holds DuckDB and Dagster threads that a fork would copy mid-flight.
-        _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        atexit.register(_POOL.shutdown, cancel_futures=True)
-    return _POOL
+    return workers_from_env("FUNNEL_INGEST_WORKERS")
 
 
 def _parse_in_worker(resolve: Callable[[str], tuple[EntityContract, list[FileSpec]]], table: str,
@@ -378,7 +363,7 @@ def _parsed_ahead(contract: EntityContract, landing_dir: Path, specs: list[FileS
     if resolve is None or workers < 2 or volume < PARALLEL_PARSE_MIN_BYTES:
         yield from (None for _ in chosen)
         return
-    pool = _pool(workers)
+    pool = process_pool(workers)
     pending: list[Future] = []
     upcoming = iter(chosen)
     for delivered in upcoming:  # keep workers + 1 deliveries in flight: bounded memory

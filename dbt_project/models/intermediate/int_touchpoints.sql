@@ -101,10 +101,6 @@ touchpoints as (
 
 rep_aliases as (
     select * from {{ ref('int_sales_rep_aliases') }}
-),
-
-auto_replies as (
-    select * from {{ ref('auto_reply_patterns') }}
 )
 
 select
@@ -117,10 +113,8 @@ select
     components.customer_key,
     coalesce(rep_aliases.rep_id, touchpoints.source_rep_id) as rep_id,
     touchpoints.content,
-    touchpoints.direction = 'out' and not exists (
-        select 1 from auto_replies
-        where regexp_matches(lower(coalesce(touchpoints.content, '')), lower(auto_replies.pattern))
-    ) as is_genuine_outbound
+    touchpoints.direction = 'out'
+        and not {{ matches_any_pattern('touchpoints.content', ref('auto_reply_patterns')) }} as is_genuine_outbound
 from touchpoints
 left join {{ ref('int_identity__components') }} as components
     on components.record_id = touchpoints.customer_record_id

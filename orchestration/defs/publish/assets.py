@@ -40,6 +40,12 @@ GATE_CHECKS = [*funnel_dbt_models.check_keys, *(key for check in GX_CHECKS for k
 GATED_ASSETS = sorted({check.asset_key for check in GATE_CHECKS} | set(PUBLISHED_KEYS), key=lambda key: key.path)
 
 
+def publication_problems(instance: dg.DagsterInstance) -> list[str]:
+    """Why the marts may not be published now (the gate's reasons); empty when they may."""
+    checks_by_asset = {key: [check for check in GATE_CHECKS if check.asset_key == key] for key in GATED_ASSETS}
+    return audit_problems(instance, checks_by_asset)
+
+
 @dg.asset(
     key=dg.AssetKey(["serving", "published_marts"]),
     deps=PUBLISHED_KEYS,
@@ -60,8 +66,7 @@ GATED_ASSETS = sorted({check.asset_key for check in GATE_CHECKS} | set(PUBLISHED
 def published_marts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, serving: ServingStore
 ) -> dg.MaterializeResult:
-    checks_by_asset = {key: [check for check in GATE_CHECKS if check.asset_key == key] for key in GATED_ASSETS}
-    problems = audit_problems(context.instance, checks_by_asset)
+    problems = publication_problems(context.instance)
     run_id = context.run.run_id
     if problems:
         quality = collect(context.instance, run_id, Path(warehouse.database), serving.root / SERVING_FILE, problems)

@@ -1,9 +1,14 @@
 """Each GX suite as a blocking asset check on its warehouse table."""
 
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+
 import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.workers import process_pool, workers_from_env
 
 from .suites import SuiteFile, build_suite, load_suite_files
 
@@ -77,33 +82,126 @@ def _validated_columns_query(suite_file: SuiteFile) -> str:
     return f"SELECT {columns} FROM {suite_file.warehouse_table}"
 
 
-def build_gx_check(suite_file: SuiteFile) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=dg.AssetKey(suite_file.asset_key),
-        name=f"gx_{suite_file.name}",
-        blocking=True,
-        description=f"Great Expectations suite expectations/{suite_file.path.name} on {suite_file.warehouse_table}.",
+# Below this many rows in all, the suites are validated one after another in the step itself:
+# starting the workers (each imports GX) costs more than validating small tables side by side.
+PARALLEL_VALIDATION_MIN_ROWS = 1_000_000
+
+
+def check_key(suite_file: SuiteFile) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(dg.AssetKey(suite_file.asset_key), f"gx_{suite_file.name}")
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    """What a validation found, in plain values that cross a process boundary."""
+
+    success: bool
+    expectations: int
+    failures: list[dict]
+
+
+def run_suite(suite_file: SuiteFile, frame, extra: list[dict | None] = ()) -> SuiteOutcome:
+    result = validate_dataframe(suite_file, frame, extra)
+    return SuiteOutcome(bool(result.success), len(result.results), _failure_details(result))
+
+
+def validate_suites(
+    jobs: Sequence[tuple[SuiteFile, Callable[[], object], list[dict | None]]], workers: int, total_rows: int
+) -> Iterator[tuple[SuiteFile, int | None, SuiteOutcome | Exception]]:
+    """(suite, rows validated, outcome or the error that stopped it) for every (suite, frame
+    reader, extra expectations) job. With ``workers`` > 1 and enough rows, worker processes
+    validate while this process reads the next table (DuckDB reads run here, once each)."""
+    parallel = workers > 1 and total_rows >= PARALLEL_VALIDATION_MIN_ROWS
+    outcomes: list[tuple[SuiteFile, int | None, SuiteOutcome | Exception | Future]] = []  # in job order
+    for suite_file, read, extra in jobs:
+        try:
+            frame = read()
+        except Exception as error:  # a table that cannot be read fails its own check, not the others
+            outcomes.append((suite_file, None, error))
+            continue
+        if parallel:
+            # At most one table waiting per worker: the others are not read yet (bounded memory).
+            running = [o for _, _, o in outcomes if isinstance(o, Future) and not o.done()]
+            if len(running) > workers:
+                wait(running, return_when=FIRST_COMPLETED)
+            outcomes.append((suite_file, len(frame), process_pool(workers).submit(run_suite, suite_file, frame, extra)))
+            continue
+        try:
+            outcomes.append((suite_file, len(frame), run_suite(suite_file, frame, extra)))
+        except Exception as error:
+            outcomes.append((suite_file, len(frame), error))
+    for suite_file, rows, outcome in outcomes:
+        if isinstance(outcome, Future):
+            try:
+                outcome = outcome.result()
+            except Exception as error:
+                outcome = error
+        yield suite_file, rows, outcome
+
+
+def build_gx_checks(suite_files: Sequence[SuiteFile]) -> dg.AssetChecksDefinition:
+    """Every suite as its own blocking check on its table, evaluated in one step so that the
+    suites can be validated side by side (a step per check would run them one at a time in the
+    run's process). Selecting some of the checks runs only those."""
+    by_key = {check_key(suite_file): suite_file for suite_file in suite_files}
+
+    @dg.multi_asset_check(
+        name="gx_suites",
+        specs=[
+            dg.AssetCheckSpec(
+                key.name,
+                asset=key.asset_key,
+                blocking=True,
+                description=f"Great Expectations suite expectations/{suite_file.path.name} on {suite_file.warehouse_table}.",
+            )
+            for key, suite_file in by_key.items()
+        ],
+        can_subset=True,
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def gx_suites(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        selected = [suite_file for key, suite_file in by_key.items() if key in context.selected_asset_check_keys]
+        previous = {
+            suite_file.name: previous_row_count(context.instance, check_key(suite_file), context.run.run_id)
+            for suite_file in selected
+        }
         with warehouse.get_connection() as conn:
-            frame = conn.execute(_validated_columns_query(suite_file)).df()
-        check_key = dg.AssetCheckKey(dg.AssetKey(suite_file.asset_key), f"gx_{suite_file.name}")
-        previous = previous_row_count(context.instance, check_key, context.run.run_id)
-        result = validate_dataframe(suite_file, frame, extra=[row_count_change(suite_file, previous)])
-        failures = _failure_details(result)
+            total_rows = sum(_row_count(conn, suite_file) for suite_file in selected)
+
+            def reader(suite_file: SuiteFile) -> Callable[[], object]:
+                return lambda: conn.execute(_validated_columns_query(suite_file)).df()
+
+            jobs = [(suite_file, reader(suite_file), [row_count_change(suite_file, previous[suite_file.name])])
+                    for suite_file in selected]
+            for suite_file, rows, outcome in validate_suites(jobs, workers_from_env("FUNNEL_CHECK_WORKERS"), total_rows):
+                yield _check_result(suite_file, rows, previous[suite_file.name], outcome)
+
+    return gx_suites
+
+
+def _row_count(conn, suite_file: SuiteFile) -> int:
+    try:
+        return conn.execute(f"SELECT count(*) FROM {suite_file.warehouse_table}").fetchall()[0][0]
+    except Exception:  # reading the table fails again, and is reported, in its own check
+        return 0
+
+
+def _check_result(suite_file: SuiteFile, rows: int | None, previous: int | None,
+                  outcome: SuiteOutcome | Exception) -> dg.AssetCheckResult:
+    key = check_key(suite_file)
+    metadata = {"suite": suite_file.path.name, "rows_validated": rows, "rows_previous_run": previous}
+    if isinstance(outcome, Exception):
         return dg.AssetCheckResult(
-            passed=bool(result.success),
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "suite": suite_file.path.name,
-                "rows_validated": len(frame),
-                "rows_previous_run": previous,
-                "expectations": len(result.results),
-                "failed_expectations": dg.MetadataValue.json(failures),
-            },
+            asset_key=key.asset_key, check_name=key.name, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={**metadata, "error": f"{type(outcome).__name__}: {outcome}"},
         )
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={**metadata, "expectations": outcome.expectations,
+                  "failed_expectations": dg.MetadataValue.json(outcome.failures)},
+    )
 
-    return _check
 
-
-GX_CHECKS = [build_gx_check(suite_file) for suite_file in load_suite_files()]
+GX_CHECKS = [build_gx_checks(load_suite_files())]

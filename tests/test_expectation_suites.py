@@ -92,34 +92,37 @@ def test_staging_suites_pass_on_the_sample_and_catch_an_unknown_stage_and_a_nega
         ("expect_column_values_to_be_in_set", "stage_name"), ("expect_column_values_to_be_between", "amount")}
 
 
-def test_suites_validated_in_worker_processes_find_what_validating_inline_finds(demo, monkeypatch):
+def test_suites_validated_in_worker_processes_find_what_validating_inline_finds(demo, monkeypatch, tmp_path):
     """The checks step validates large tables in worker processes: same outcome per suite as in
-    the step itself, a broken table included, and a table that cannot be read fails its own suite
-    only."""
+    the step itself, on a real DuckDB file holding a good table, a broken one and none at all
+    (a table that cannot be read fails its own suite only)."""
+    import dataclasses
+
+    import duckdb
+
     from orchestration.defs.quality import checks
+    from orchestration.lib import workers
 
     good = _table(demo, "marts.mart_intake_daily")
     broken = good.copy()
     row = broken.index[broken.inbound_contacts > 0][0]
     broken.loc[row, "usable_inbound_contacts"] = broken.loc[row, "inbound_contacts"] + 1
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as conn:
+        conn.execute("CREATE SCHEMA marts")
+        conn.execute("CREATE TABLE marts.good AS SELECT * FROM good")
+        conn.execute("CREATE TABLE marts.broken AS SELECT * FROM broken")
+    suite = _suite("mart_intake_daily")
+    jobs = [(dataclasses.replace(suite, warehouse_table=f"marts.{table}"), []) for table in ("good", "broken", "gone")]
 
-    def missing():
-        raise RuntimeError("Catalog Error: Table with name mart_gone does not exist")
-
-    jobs = [(_suite("mart_intake_daily"), lambda: good, []),
-            (_suite("mart_intake_daily"), lambda: broken, []),
-            (_suite("dim_customer"), missing, []),
-            (_suite("dim_customer"), lambda: _table(demo, "marts.dim_customer"), [])]
-    inline = list(checks.validate_suites(jobs, workers=1, total_rows=10**9))
+    inline = list(checks.validate_suites(str(database), jobs, workers=1, total_rows=10**9))
     monkeypatch.setattr(checks, "PARALLEL_VALIDATION_MIN_ROWS", 0)
-    parallel = list(checks.validate_suites(jobs, workers=2, total_rows=len(good)))
+    parallel = list(checks.validate_suites(str(database), jobs, workers=2, total_rows=len(good)))
 
-    def summary(outcomes):
-        return [(suite.name, rows, outcome if isinstance(outcome, checks.SuiteOutcome) else str(outcome))
-                for suite, rows, outcome in outcomes]
-
-    assert summary(parallel) == summary(inline)
-    assert [o.success for _, _, o in inline if isinstance(o, checks.SuiteOutcome)] == [True, False, True]
-    assert "mart_gone" in str(inline[2][2])
-    from orchestration.lib import workers
+    assert parallel == inline
     assert 2 in workers._POOLS  # the parallel run did use worker processes
+    (_, ok), (_, bad), (_, gone) = inline
+    assert ok.success and ok.rows == len(good) and ok.failures == ()
+    assert not bad.success and bad.rows == len(good)
+    assert {f["kwargs"].get("column_A") for f in bad.failures} == {"inbound_contacts"}
+    assert not gone.success and gone.rows is None and "marts.gone" in gone.error

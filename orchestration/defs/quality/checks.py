@@ -1,10 +1,10 @@
 """Each GX suite as a blocking asset check on its warehouse table."""
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 
 import dagster as dg
+import duckdb
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from orchestration.defs.resources import WarehouseResource
@@ -93,50 +93,51 @@ def check_key(suite_file: SuiteFile) -> dg.AssetCheckKey:
 
 @dataclass(frozen=True)
 class SuiteOutcome:
-    """What a validation found, in plain values that cross a process boundary."""
+    """What a validation found, in plain values that cross a process boundary: the rows read,
+    and either the expectations' results or the error that stopped the validation."""
 
+    rows: int | None
     success: bool
-    expectations: int
-    failures: list[dict]
+    expectations: int = 0
+    failures: tuple[dict, ...] = ()
+    error: str | None = None
 
 
-def run_suite(suite_file: SuiteFile, frame, extra: list[dict | None] = ()) -> SuiteOutcome:
-    result = validate_dataframe(suite_file, frame, extra)
-    return SuiteOutcome(bool(result.success), len(result.results), _failure_details(result))
+def validate_table(suite_file: SuiteFile, database: str, extra: Sequence[dict | None] = ()) -> SuiteOutcome:
+    """Read what the suite needs from the warehouse (read-only, so that several processes can
+    read at once) and validate it. A table that cannot be read fails this suite, not the others."""
+    try:
+        with duckdb.connect(database, read_only=True) as conn:
+            frame = conn.execute(_validated_columns_query(suite_file)).df()
+    except duckdb.Error as error:
+        return SuiteOutcome(None, False, error=f"{type(error).__name__}: {error}")
+    result = validate_dataframe(suite_file, frame, list(extra))
+    return SuiteOutcome(len(frame), bool(result.success), len(result.results), tuple(_failure_details(result)))
 
 
-def validate_suites(
-    jobs: Sequence[tuple[SuiteFile, Callable[[], object], list[dict | None]]], workers: int, total_rows: int
-) -> Iterator[tuple[SuiteFile, int | None, SuiteOutcome | Exception]]:
-    """(suite, rows validated, outcome or the error that stopped it) for every (suite, frame
-    reader, extra expectations) job. With ``workers`` > 1 and enough rows, worker processes
-    validate while this process reads the next table (DuckDB reads run here, once each)."""
-    parallel = workers > 1 and total_rows >= PARALLEL_VALIDATION_MIN_ROWS
-    outcomes: list[tuple[SuiteFile, int | None, SuiteOutcome | Exception | Future]] = []  # in job order
-    for suite_file, read, extra in jobs:
+def validate_suites(database: str, jobs: Sequence[tuple[SuiteFile, Sequence[dict | None]]], workers: int,
+                    total_rows: int) -> Iterator[tuple[SuiteFile, SuiteOutcome]]:
+    """Every (suite, extra expectations) job's outcome, in job order. With ``workers`` > 1 and
+    enough rows, worker processes read and validate the tables side by side, largest first."""
+    if workers < 2 or total_rows < PARALLEL_VALIDATION_MIN_ROWS:
+        for suite_file, extra in jobs:
+            yield suite_file, _guarded(validate_table, suite_file, database, extra)
+        return
+    pool = process_pool(workers)
+    futures = [pool.submit(validate_table, suite_file, database, extra) for suite_file, extra in jobs]
+    for (suite_file, _), future in zip(jobs, futures):
         try:
-            frame = read()
-        except Exception as error:  # a table that cannot be read fails its own check, not the others
-            outcomes.append((suite_file, None, error))
-            continue
-        if parallel:
-            # At most one table waiting per worker: the others are not read yet (bounded memory).
-            running = [o for _, _, o in outcomes if isinstance(o, Future) and not o.done()]
-            if len(running) > workers:
-                wait(running, return_when=FIRST_COMPLETED)
-            outcomes.append((suite_file, len(frame), process_pool(workers).submit(run_suite, suite_file, frame, extra)))
-            continue
-        try:
-            outcomes.append((suite_file, len(frame), run_suite(suite_file, frame, extra)))
-        except Exception as error:
-            outcomes.append((suite_file, len(frame), error))
-    for suite_file, rows, outcome in outcomes:
-        if isinstance(outcome, Future):
-            try:
-                outcome = outcome.result()
-            except Exception as error:
-                outcome = error
-        yield suite_file, rows, outcome
+            outcome = future.result()
+        except Exception as error:  # noqa: BLE001 — reported as this suite's failure, like inline
+            outcome = SuiteOutcome(None, False, error=f"{type(error).__name__}: {error}")
+        yield suite_file, outcome
+
+
+def _guarded(validate: Callable[..., SuiteOutcome], *args) -> SuiteOutcome:
+    try:
+        return validate(*args)
+    except Exception as error:  # noqa: BLE001 — the same outcome a worker's exception gets
+        return SuiteOutcome(None, False, error=f"{type(error).__name__}: {error}")
 
 
 def build_gx_checks(suite_files: Sequence[SuiteFile]) -> dg.AssetChecksDefinition:
@@ -164,16 +165,15 @@ def build_gx_checks(suite_files: Sequence[SuiteFile]) -> dg.AssetChecksDefinitio
             suite_file.name: previous_row_count(context.instance, check_key(suite_file), context.run.run_id)
             for suite_file in selected
         }
-        with warehouse.get_connection() as conn:
-            total_rows = sum(_row_count(conn, suite_file) for suite_file in selected)
-
-            def reader(suite_file: SuiteFile) -> Callable[[], object]:
-                return lambda: conn.execute(_validated_columns_query(suite_file)).df()
-
-            jobs = [(suite_file, reader(suite_file), [row_count_change(suite_file, previous[suite_file.name])])
-                    for suite_file in selected]
-            for suite_file, rows, outcome in validate_suites(jobs, workers_from_env("FUNNEL_CHECK_WORKERS"), total_rows):
-                yield _check_result(suite_file, rows, previous[suite_file.name], outcome)
+        with duckdb.connect(warehouse.database, read_only=True) as conn:
+            counts = {suite_file.name: _row_count(conn, suite_file) for suite_file in selected}
+        # Largest first, so that two workers finish together.
+        jobs = sorted(((suite_file, [row_count_change(suite_file, previous[suite_file.name])]) for suite_file in selected),
+                      key=lambda job: -counts[job[0].name])
+        outcomes = validate_suites(warehouse.database, jobs, workers_from_env("FUNNEL_CHECK_WORKERS"),
+                                   sum(counts.values()))
+        for suite_file, outcome in outcomes:
+            yield _check_result(suite_file, previous[suite_file.name], outcome)
 
     return gx_suites
 
@@ -185,23 +185,16 @@ def _row_count(conn, suite_file: SuiteFile) -> int:
         return 0
 
 
-def _check_result(suite_file: SuiteFile, rows: int | None, previous: int | None,
-                  outcome: SuiteOutcome | Exception) -> dg.AssetCheckResult:
+def _check_result(suite_file: SuiteFile, previous: int | None, outcome: SuiteOutcome) -> dg.AssetCheckResult:
     key = check_key(suite_file)
-    metadata = {"suite": suite_file.path.name, "rows_validated": rows, "rows_previous_run": previous}
-    if isinstance(outcome, Exception):
-        return dg.AssetCheckResult(
-            asset_key=key.asset_key, check_name=key.name, passed=False, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={**metadata, "error": f"{type(outcome).__name__}: {outcome}"},
-        )
-    return dg.AssetCheckResult(
-        asset_key=key.asset_key,
-        check_name=key.name,
-        passed=outcome.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={**metadata, "expectations": outcome.expectations,
-                  "failed_expectations": dg.MetadataValue.json(outcome.failures)},
-    )
+    metadata = {"suite": suite_file.path.name, "rows_previous_run": previous}
+    if outcome.error is not None:
+        metadata["error"] = outcome.error
+    else:
+        metadata |= {"rows_validated": outcome.rows, "expectations": outcome.expectations,
+                     "failed_expectations": dg.MetadataValue.json(list(outcome.failures))}
+    return dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=outcome.success,
+                               severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
 
 
 GX_CHECKS = [build_gx_checks(load_suite_files())]

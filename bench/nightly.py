@@ -146,7 +146,7 @@ def stage_seconds(dagster_home: Path, since: float) -> dict[str, float]:
                     stages["ingest"] += seconds
                 elif step.step_key == "funnel_dbt_models":
                     stages["dbt"] += seconds
-                elif "_gx_" in step.step_key:
+                elif step.step_key == "gx_suites" or "_gx_" in step.step_key:  # one step, or one per suite (older code)
                     stages["checks"] += seconds
                 elif step.step_key.endswith("published_marts"):
                     stages["publish"] += seconds

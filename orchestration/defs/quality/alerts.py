@@ -46,13 +46,14 @@ def send_alert(serving_dir: Path, payload: dict, webhook: str | None, log=None) 
 def alert_for_failed_run(instance: dg.DagsterInstance, run_id: str, message: str, log=None) -> dict:
     settings = load_settings()
     report = report_path(settings.serving_dir, run_id)
-    if report.exists():  # the publish step ran, refused and wrote the gate's reasons
-        quality = collect(instance, run_id, settings.warehouse_path, settings.serving_path)
-    else:  # it did not run (a blocking check failed before it): the same reasons, from here
-        from orchestration.defs.publish.assets import publication_problems  # the publish package imports this one
+    from orchestration.defs.publish.assets import publication_problems  # the publish package imports this one
 
-        quality = collect(instance, run_id, settings.warehouse_path, settings.serving_path,
-                          publication_problems(instance))
+    # When the publish step ran and refused, it wrote the report with the gate's reasons; when a
+    # blocking check failed before it, the report is written here, with the same reasons.
+    written = report.exists()
+    quality = collect(instance, run_id, settings.warehouse_path, settings.serving_path,
+                      None if written else publication_problems(instance))
+    if not written:
         write_report(settings.serving_dir, quality)
     payload = {
         "event": "run_failed",

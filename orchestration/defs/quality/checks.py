@@ -1,6 +1,6 @@
 """Each GX suite as a blocking asset check on its warehouse table."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -102,42 +102,40 @@ class SuiteOutcome:
     failures: tuple[dict, ...] = ()
     error: str | None = None
 
+    @classmethod
+    def failed(cls, error: BaseException) -> "SuiteOutcome":
+        return cls(None, False, error=f"{type(error).__name__}: {error}")
+
 
 def validate_table(suite_file: SuiteFile, database: str, extra: Sequence[dict | None] = ()) -> SuiteOutcome:
     """Read what the suite needs from the warehouse (read-only, so that several processes can
-    read at once) and validate it. A table that cannot be read fails this suite, not the others."""
+    read at once) and validate it. A table that cannot be read (or a suite GX cannot run) fails
+    this suite, not the others."""
     try:
         with duckdb.connect(database, read_only=True) as conn:
             frame = conn.execute(_validated_columns_query(suite_file)).df()
-    except duckdb.Error as error:
-        return SuiteOutcome(None, False, error=f"{type(error).__name__}: {error}")
-    result = validate_dataframe(suite_file, frame, list(extra))
+        result = validate_dataframe(suite_file, frame, list(extra))
+    except Exception as error:  # noqa: BLE001 — reported in this suite's check
+        return SuiteOutcome.failed(error)
     return SuiteOutcome(len(frame), bool(result.success), len(result.results), tuple(_failure_details(result)))
 
 
 def validate_suites(database: str, jobs: Sequence[tuple[SuiteFile, Sequence[dict | None]]], workers: int,
                     total_rows: int) -> Iterator[tuple[SuiteFile, SuiteOutcome]]:
     """Every (suite, extra expectations) job's outcome, in job order. With ``workers`` > 1 and
-    enough rows, worker processes read and validate the tables side by side, largest first."""
+    enough rows, worker processes read and validate the tables side by side."""
     if workers < 2 or total_rows < PARALLEL_VALIDATION_MIN_ROWS:
         for suite_file, extra in jobs:
-            yield suite_file, _guarded(validate_table, suite_file, database, extra)
+            yield suite_file, validate_table(suite_file, database, extra)
         return
     pool = process_pool(workers)
     futures = [pool.submit(validate_table, suite_file, database, extra) for suite_file, extra in jobs]
     for (suite_file, _), future in zip(jobs, futures):
         try:
             outcome = future.result()
-        except Exception as error:  # noqa: BLE001 — reported as this suite's failure, like inline
-            outcome = SuiteOutcome(None, False, error=f"{type(error).__name__}: {error}")
+        except Exception as error:  # noqa: BLE001 — the worker itself died (e.g. killed for memory)
+            outcome = SuiteOutcome.failed(error)
         yield suite_file, outcome
-
-
-def _guarded(validate: Callable[..., SuiteOutcome], *args) -> SuiteOutcome:
-    try:
-        return validate(*args)
-    except Exception as error:  # noqa: BLE001 — the same outcome a worker's exception gets
-        return SuiteOutcome(None, False, error=f"{type(error).__name__}: {error}")
 
 
 def build_gx_checks(suite_files: Sequence[SuiteFile]) -> dg.AssetChecksDefinition:

@@ -5,19 +5,26 @@
     The seed must be built before the model (ref() it in the call, so dbt orders it); a seed
     without rows matches nothing. -#}
 {% macro matches_any_pattern(text, relation, column='pattern') -%}
-    {%- if not execute -%}
+    {%- set pattern = pattern_alternation(relation, column) -%}
+    {%- if pattern is none -%}
         {{ return('false') }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('matches_any_pattern')(text, pattern)) }}
+{%- endmacro %}
+
+{#- The seed column's patterns as one alternation, (?:a)|(?:b) in a stable order; none for a
+    seed without rows (and while parsing). An incremental model that stores match results keeps
+    it in its settings fingerprint, so a changed seed reclassifies what it holds. -#}
+{% macro pattern_alternation(relation, column='pattern') -%}
+    {%- if not execute -%}
+        {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
         select string_agg('(?:' || {{ column }} || ')', '|' order by {{ column }})
         from {{ relation }}
         where {{ column }} is not null
     {%- endset -%}
-    {%- set pattern = run_query(query).columns[0].values()[0] -%}
-    {%- if pattern is none -%}
-        {{ return('false') }}
-    {%- endif -%}
-    {{ return(adapter.dispatch('matches_any_pattern')(text, pattern)) }}
+    {{ return(run_query(query).columns[0].values()[0]) }}
 {%- endmacro %}
 
 {% macro default__matches_any_pattern(text, pattern) -%}

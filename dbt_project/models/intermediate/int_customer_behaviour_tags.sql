@@ -12,7 +12,10 @@ touches as (
 ),
 
 inbound as (
-    select customer_key, lower(content) as content_lower from touches where direction = 'in'
+    select touches.customer_key, lower(events.content) as content_lower
+    from touches
+    inner join {{ ref('int_touch_events') }} as events on events.touchpoint_id = touches.touchpoint_id
+    where touches.direction = 'in'
 ),
 
 {#- Keywords, not regular expressions: a pattern that differs from row to row would be compiled

@@ -16,9 +16,10 @@ rules as (
 ),
 
 touches as (
-    select customer_key, occurred_at, lower(coalesce(content, '')) as content
-    from {{ ref('int_touchpoints') }}
-    where is_genuine_outbound and customer_key is not null
+    select touches.customer_key, touches.occurred_at, lower(coalesce(events.content, '')) as content
+    from {{ ref('int_touchpoints') }} as touches
+    inner join {{ ref('int_touch_events') }} as events on events.touchpoint_id = touches.touchpoint_id
+    where touches.is_genuine_outbound and touches.customer_key is not null
 ),
 
 checks as (

@@ -24,37 +24,46 @@ members as (
     inner join components on components.record_id = records.record_id
 ),
 
-candidates as (
-    {% for attribute in attributes %}
-    select customer_key, record_id, source, observed_at,
-           '{{ attribute }}' as attribute, cast({{ attribute }} as varchar) as attribute_value
-    from members
-    where {{ attribute }} is not null
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-),
-
-ranked as (
+{#- One priority column per attribute for each source (NULL: the source is not trusted for it). -#}
+source_priorities as (
     select
-        candidates.*,
-        row_number() over (
-            partition by candidates.customer_key, candidates.attribute
-            order by rules.priority, candidates.observed_at desc, candidates.record_id
-        ) as survivorship_rank
-    from candidates
-    inner join rules
-        on rules.attribute = candidates.attribute and rules.source = candidates.source
+        source,
+        {% for attribute in attributes %}
+        min(case when attribute = '{{ attribute }}' then priority end) as {{ attribute }}_priority{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from rules
+    group by source
 ),
 
+ranked_members as (
+    select
+        members.*,
+        source_priorities.* exclude (source),
+        row_number() over (partition by members.customer_key order by members.record_id) as member_rank
+    from members
+    inner join source_priorities on source_priorities.source = members.source
+),
+
+{#- The survivor of each attribute is its candidate with the smallest (priority, newest
+    observed_at, record_id), packed into one HUGEINT so that arg_min keeps one fixed-size state
+    per customer and attribute: priority above bit 96, the observed instant counted down from the
+    largest BIGINT (a missing one last) above bit 32, the member's rank by record_id below. An
+    unpivot to one row per candidate and a window over them did the same at twice the cost. -#}
 golden as (
     select
         customer_key,
         {% for attribute in attributes %}
-        max(case when attribute = '{{ attribute }}' then attribute_value end) as {{ attribute }},
-        max(case when attribute = '{{ attribute }}' then source end) as {{ attribute }}_source{% if not loop.last %},{% endif %}
+        {% set survivor_key %}
+            ({{ attribute }}_priority::hugeint << 96)
+            + ((9223372036854775807::hugeint - coalesce(epoch_us(observed_at), -9223372036854775807)) << 32)
+            + member_rank
+        {% endset %}
+        arg_min(cast({{ attribute }} as varchar), {{ survivor_key }})
+            filter (where {{ attribute }} is not null and {{ attribute }}_priority is not null) as {{ attribute }},
+        arg_min(source, {{ survivor_key }})
+            filter (where {{ attribute }} is not null and {{ attribute }}_priority is not null) as {{ attribute }}_source{% if not loop.last %},{% endif %}
         {% endfor %}
-    from ranked
-    where survivorship_rank = 1
+    from ranked_members
     group by customer_key
 ),
 

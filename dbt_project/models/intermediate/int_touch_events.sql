@@ -30,11 +30,12 @@
 {% set settings_fingerprint = local_md5(company_domains | join(',') ~ '|' ~ pattern_alternation(ref('auto_reply_patterns'))
                                         ~ '|' ~ model.raw_code) %}
 
+{#- Per channel, so that each anti join hashes only its own channel's touches. -#}
 with held as (
     {% if is_incremental() %}
-    select touchpoint_id, loaded_at from {{ this }} where settings_fingerprint = '{{ settings_fingerprint }}'
+    select channel, touchpoint_id, loaded_at from {{ this }} where settings_fingerprint = '{{ settings_fingerprint }}'
     {% else %}
-    select null::varchar as touchpoint_id, null::timestamptz as loaded_at where false
+    select null::varchar as channel, null::varchar as touchpoint_id, null::timestamptz as loaded_at where false
     {% endif %}
 ),
 
@@ -50,7 +51,8 @@ wecom as (
         messages.text_content as content,
         messages.loaded_at
     from {{ ref('stg_wecom__messages') }} as messages
-    anti join held on held.touchpoint_id = 'wecom:' || messages.message_id and held.loaded_at = messages.loaded_at
+    anti join (select * from held where channel = 'wecom') as held
+        on held.touchpoint_id = 'wecom:' || messages.message_id and held.loaded_at = messages.loaded_at
     where messages.action = 'send' and messages.room_id is null
 ),
 
@@ -59,7 +61,8 @@ emails as (
         messages.*,
         {{ dbt.split_part('messages.from_email', "'@'", 2) }} in {{ ours }} as is_outbound
     from {{ ref('stg_email__messages') }} as messages
-    anti join held on held.touchpoint_id = 'email:' || messages.message_key and held.loaded_at = messages.loaded_at
+    anti join (select * from held where channel = 'email') as held
+        on held.touchpoint_id = 'email:' || messages.message_key and held.loaded_at = messages.loaded_at
 ),
 
 recipient_sides as (
@@ -99,7 +102,8 @@ crm as (
         tasks.subject as content,
         tasks.loaded_at
     from {{ ref('stg_crm__tasks') }} as tasks
-    anti join held on held.touchpoint_id = 'crm:' || tasks.task_id and held.loaded_at = tasks.loaded_at
+    anti join (select * from held where channel = 'crm') as held
+        on held.touchpoint_id = 'crm:' || tasks.task_id and held.loaded_at = tasks.loaded_at
 ),
 
 touches as (

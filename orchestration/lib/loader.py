@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pyarrow as pa
@@ -51,10 +53,14 @@ class FileSpec:
     system: str | None = None
     columns: Mapping[str, str] | None = None
 
-    def matching(self, folder: Path) -> list[Path]:
-        """The files of a delivery folder this spec reads; text exports may arrive gzip-compressed
+    def matches(self, name: str) -> bool:
+        """Whether a file of this name is the spec's; text exports may arrive gzip-compressed
         (``Lead_20250701.csv.gz``), which the readers decompress."""
-        return sorted(p for p in [*folder.glob(self.pattern), *folder.glob(self.pattern + ".gz")] if p.is_file())
+        return fnmatchcase(name, self.pattern) or fnmatchcase(name, self.pattern + ".gz")
+
+    def matching(self, folder: Path) -> list[Path]:
+        """The files of a delivery folder this spec reads, by name."""
+        return [folder / name for name in file_names(folder) if self.matches(name)]
 
     def open(self, path: Path, contract: EntityContract) -> ParsedFile:
         renames = contract.header_aliases()
@@ -108,6 +114,17 @@ class LoadReport:
     @property
     def duplicate_files(self) -> int:
         return sum(1 for f in self.files if f.duplicate_of)
+
+
+def file_names(folder: Path) -> list[str]:
+    """Names of the files in a folder, sorted; none if it does not exist. One directory read,
+    no per-file path objects: the nightly check of what is pending lists every delivery folder,
+    a million mails in all at a million customers."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entry.name for entry in entries if entry.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def delivery_folders(source_dir: Path) -> tuple[list[tuple[date, Path]], list[str]]:

@@ -18,6 +18,7 @@ previous state, never half a partition.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -31,7 +32,7 @@ import pyarrow as pa
 from .contracts import EntityContract, TableDef, utc_now
 from .errors import MalformedFileError
 from .loader import (QUARANTINE, QUARANTINE_TABLE, FileReport, FileSpec, LoadReport, RowBatch, delivery_folders,
-                     read_file)
+                     file_names, read_file)
 from .workers import process_pool, workers_from_env
 
 REGISTRY_TABLE = "ingest.files"
@@ -58,12 +59,17 @@ REGISTRY = TableDef(REGISTRY_TABLE, (
 
 @dataclass(frozen=True)
 class _Delivered:
-    path: Path
+    folder: Path
+    name: str
     rel: str
     spec: FileSpec
     sha256: str
     size_bytes: int
     modified_ns: int
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.name
 
 
 # (size in bytes, modification time in ns, sha256) of a file as the registry recorded it
@@ -77,26 +83,31 @@ def _files_of(folder: Path, landing_dir: Path, specs: list[FileSpec],
     decide): deciding what is pending must not read the whole landing zone every night. A load
     passes nothing and hashes every byte it loads."""
     files = []
-    for path, spec in _matching(folder, specs):
-        rel = path.relative_to(landing_dir).as_posix()
-        stat = path.stat()
+    prefix = folder.relative_to(landing_dir).as_posix()
+    directory = str(folder)
+    for name, spec in _matching(folder, specs):
+        rel, path = f"{prefix}/{name}", os.path.join(directory, name)
+        stat = os.stat(path)
         known = (recorded or {}).get(rel)
         if known and known[:2] == (stat.st_size, stat.st_mtime_ns):
             digest = known[2]
         else:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        files.append(_Delivered(path, rel, spec, digest, stat.st_size, stat.st_mtime_ns))
+            with open(path, "rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        files.append(_Delivered(folder, name, rel, spec, digest, stat.st_size, stat.st_mtime_ns))
     return files
 
 
-def _matching(folder: Path, specs: list[FileSpec]) -> Iterator[tuple[Path, FileSpec]]:
-    """Each file of the folder that a spec matches, with the first spec that does."""
-    seen: set[Path] = set()
+def _matching(folder: Path, specs: list[FileSpec]) -> Iterator[tuple[str, FileSpec]]:
+    """The name of each file of the folder that a spec matches, with the first spec that does
+    (in the specs' order, each spec's files by name); the folder is read once."""
+    names = file_names(folder)
+    seen: set[str] = set()
     for spec in specs:
-        for path in spec.matching(folder):
-            if path not in seen:
-                seen.add(path)
-                yield path, spec
+        for name in names:
+            if name not in seen and spec.matches(name):
+                seen.add(name)
+                yield name, spec
 
 
 def _columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> set[str]:
@@ -160,17 +171,17 @@ class _LoadedElsewhere:
     def first(self, item: _Delivered, delivered: date, later: bool, same_bytes: bool) -> tuple[str, date, str] | None:
         """The earliest loaded file named like ``item`` from a delivery before (or, ``later``,
         after) ``delivered``; with ``same_bytes``, only a byte-identical one."""
-        for day, file, sha256 in self._rows.get(item.path.name, []):
+        for day, file, sha256 in self._rows.get(item.name, []):
             if (day > delivered if later else day < delivered) and (not same_bytes or sha256 == item.sha256):
                 return file, day, sha256
         return None
 
     def forget(self, item: _Delivered, file: str) -> None:
-        self._rows[item.path.name] = [row for row in self._rows.get(item.path.name, []) if row[1] != file]
+        self._rows[item.name] = [row for row in self._rows.get(item.name, []) if row[1] != file]
 
 
 def _copy_key(item: _Delivered) -> str:
-    return f"{item.path.name}/{item.sha256}"
+    return f"{item.name}/{item.sha256}"
 
 
 def _skip_reason(elsewhere: _LoadedElsewhere, item: _Delivered, delivered: date,
@@ -279,7 +290,7 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
             conn.execute(f"DELETE FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
                          [contract.source, contract.entity, delivered])
         loaded_here: dict[str, str] = {}  # name/sha256 → file, within this partition
-        elsewhere = _LoadedElsewhere(conn, contract, [f.item.path.name for f in parsed.files])
+        elsewhere = _LoadedElsewhere(conn, contract, [f.item.name for f in parsed.files])
         for outcome in parsed.files:
             item = outcome.item
             skip = _skip_reason(elsewhere, item, delivered, loaded_here)
@@ -307,7 +318,7 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
             report.files.append(file_report)
             registry.append({
                 "source": contract.source, "entity": contract.entity, "delivery_date": delivered,
-                "file": item.rel, "file_name": item.path.name, "sha256": item.sha256, "status": file_report.status,
+                "file": item.rel, "file_name": item.name, "sha256": item.sha256, "status": file_report.status,
                 "replaced_by": file_report.replaced_by, "encoding": file_report.encoding,
                 "rows_read": file_report.rows_read, "rows_loaded": file_report.rows_loaded,
                 "rows_quarantined": file_report.rows_quarantined, "rows_skipped": file_report.rows_skipped,
@@ -358,8 +369,8 @@ def _parsed_ahead(contract: EntityContract, landing_dir: Path, specs: list[FileS
     inline) when there are no workers, no resolver for them, or too little to read."""
     workers = parse_workers()
     # The entity's own files only (its specs' patterns), not every file of the source's folders.
-    volume = sum(path.stat().st_size for d in chosen
-                 for path, _ in _matching(landing_dir / contract.source / d.isoformat(), specs))
+    volume = sum(os.stat(landing_dir / contract.source / d.isoformat() / name).st_size for d in chosen
+                 for name, _ in _matching(landing_dir / contract.source / d.isoformat(), specs))
     if resolve is None or workers < 2 or volume < PARALLEL_PARSE_MIN_BYTES:
         yield from (None for _ in chosen)
         return

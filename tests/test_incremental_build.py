@@ -125,3 +125,37 @@ def _assert_same_rows(conn: duckdb.DuckDBPyConnection, table: str, exclude: tupl
     exact = [name for name, *_ in columns if name not in floating]
     pd.testing.assert_frame_equal(frames[0][exact], frames[1][exact], check_exact=True, obj=table)
     pd.testing.assert_frame_equal(frames[0][floating], frames[1][floating], rtol=1e-9, atol=1e-9, obj=table)
+
+
+def _touch_events(home: Home) -> pd.DataFrame:
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        return conn.execute("SELECT * FROM intermediate.int_touch_events").df().sort_values(
+            "touchpoint_id", ignore_index=True)
+
+
+def test_a_changed_setting_classifies_every_held_touch_again(copied_home, tmp_path):
+    """int_touch_events keeps each touch's classification across nights; when a setting it was
+    classified under changes (here: one more of our mail domains), the next incremental run must
+    classify every held touch again and hold what a full rebuild holds."""
+    before = _touch_events(copied_home)
+    mails = before[before["channel"] == "email"]
+    domain_of = mails["sender_id"].str.split("@").str[1]
+    ours = sorted(set(domain_of[mails["is_sent_by_us"]]))
+    customer_domain = domain_of[~mails["is_sent_by_us"]].value_counts().index[0]
+    from_customer_domain = int((domain_of == customer_domain).sum())
+    settings = json.dumps({"company_email_domains": ",".join([*ours, customer_domain])})
+
+    incremental = dbt("run", "--select", "int_touch_events", "--vars", settings, target=tmp_path / "inc",
+                      home=copied_home)
+    assert incremental.returncode == 0, incremental.stdout[-3000:]
+    after = _touch_events(copied_home)
+    after_mails = after[after["channel"] == "email"]
+    now_ours = (after_mails["sender_id"].str.split("@").str[1] == customer_domain) & after_mails["is_sent_by_us"]
+    assert int(now_ours.sum()) == from_customer_domain
+    assert after["settings_fingerprint"].nunique() == 1
+    assert set(after["settings_fingerprint"]) != set(before["settings_fingerprint"])
+
+    rebuilt = dbt("run", "--select", "int_touch_events", "--full-refresh", "--vars", settings,
+                  target=tmp_path / "full", home=copied_home)
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+    pd.testing.assert_frame_equal(after, _touch_events(copied_home), check_exact=True)

@@ -19,9 +19,10 @@ contacts as (
         max(unionid) as unionid,
         max(mobiles[1]) as mobile,
         min(added_at) as first_added_at,
-        {#- the first rep to add the contact, and how they noted it -#}
-        arg_min(remark, added_at) as remark,
-        arg_min(rep_userid, added_at) as rep_userid
+        {#- the first rep to add the contact, and how they noted it (of two added at the same
+            instant, the smaller rep userid, in both columns and in every run) -#}
+        arg_min(remark, {'at': added_at, 'rep': rep_userid}) filter (where added_at is not null) as remark,
+        arg_min(rep_userid, {'at': added_at, 'rep': rep_userid}) filter (where added_at is not null) as rep_userid
     from {{ ref('stg_wecom__external_contacts') }}
     group by external_userid
 ),
@@ -43,7 +44,8 @@ external_addresses as (
         address,
         max(display_name) as display_name,
         min(sent_at) as first_seen_at,
-        arg_min(other_address, sent_at) as rep_address
+        arg_min(other_address, {'at': sent_at, 'address': other_address}) filter (where sent_at is not null)
+            as rep_address
     from email_addresses
     where address is not null
       and {{ dbt.split_part('address', "'@'", 2) }} not in ('{{ company_domains | join("', '") }}')

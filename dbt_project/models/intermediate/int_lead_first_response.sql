@@ -46,8 +46,9 @@ lead_touches as (
     select
         graded.lead_id,
         min(touches.occurred_at) filter (where touches.is_genuine_response) as first_response_at,
-        arg_min(touches.channel, touches.occurred_at) filter (where touches.is_genuine_response)
-            as first_response_channel,
+        -- two first responses at the same instant: the channel first by name, every run alike
+        arg_min(touches.channel, {'at': touches.occurred_at, 'channel': touches.channel})
+            filter (where touches.is_genuine_response) as first_response_channel,
         max(touches.occurred_at) as last_touch_at
     from graded
     inner join touches

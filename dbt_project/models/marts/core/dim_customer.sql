@@ -74,7 +74,9 @@ touches as (
         max(touchpoints.occurred_at) as last_touch_at,
         count(*) as touchpoints,
         count(*) filter (where touchpoints.direction = 'in') as inbound_touchpoints,
-        arg_max(touchpoints.rep_id, touchpoints.occurred_at)
+        -- the latest outbound touch's rep; of two at the same instant, the same one every run
+        -- (time above bit 64, the touch id's hash below: a fixed-size key, six million touches)
+        arg_max(touchpoints.rep_id, (epoch_us(touchpoints.occurred_at)::hugeint << 64) + hash(touchpoints.touchpoint_id))
             filter (where touchpoints.direction = 'out') as last_touch_rep_id
     from {{ ref('int_touchpoints') }} as touchpoints
     where touchpoints.customer_key is not null
@@ -106,7 +108,7 @@ lifecycle as (
                     filter (where journeys.current_stage not in ('won', 'lost'))
             else 'lost'
         end as lifecycle_stage,
-        arg_max(journeys.owner_rep_id, journeys.created_at) as owner_rep_id
+        arg_max(journeys.owner_rep_id, {'at': journeys.created_at, 'journey': journeys.journey_id}) as owner_rep_id
     from journeys
     left join stages as open_stage on open_stage.stage_order = journeys.max_stage_order
     group by journeys.customer_key

@@ -369,8 +369,8 @@ def _parsed_ahead(contract: EntityContract, landing_dir: Path, specs: list[FileS
     inline) when there are no workers, no resolver for them, or too little to read."""
     workers = parse_workers()
     # The entity's own files only (its specs' patterns), not every file of the source's folders.
-    volume = sum(os.stat(landing_dir / contract.source / d.isoformat() / name).st_size for d in chosen
-                 for name, _ in _matching(landing_dir / contract.source / d.isoformat(), specs))
+    folders = [landing_dir / contract.source / d.isoformat() for d in chosen]
+    volume = sum(os.stat(folder / name).st_size for folder in folders for name, _ in _matching(folder, specs))
     if resolve is None or workers < 2 or volume < PARALLEL_PARSE_MIN_BYTES:
         yield from (None for _ in chosen)
         return

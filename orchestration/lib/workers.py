@@ -20,6 +20,11 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     """One pool of ``workers`` processes per process, started on first use and shared by every
     step of the run after it (starting workers costs a second or two of imports each)."""
     pool = _POOLS.get(workers)
+    if pool is not None and pool._broken:  # set by ProcessPoolExecutor when a worker dies
+        # A worker died (killed, out of memory) and the executor now refuses all work: the steps
+        # after it in this process get a new pool instead of failing the same way.
+        pool.shutdown(wait=False, cancel_futures=True)
+        pool = None
     if pool is None:
         # spawn, not fork: the parent holds DuckDB and Dagster threads that a fork would copy mid-flight.
         pool = _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))

@@ -57,6 +57,7 @@ class Measured:
     peak_rss_mib: float
     returncode: int
     stages: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, float] = field(default_factory=dict)  # each Dagster step (an ingest entity, dbt, …)
 
 
 def _tree_rss(process: psutil.Process) -> int:
@@ -129,11 +130,13 @@ def land(source_landing: Path, target_landing: Path, dates: list[str]) -> None:
                 os.link(path, target / path.name)
 
 
-def stage_seconds(dagster_home: Path, since: float) -> dict[str, float]:
-    """Seconds of each stage, summed over the steps of the runs started after ``since``."""
+def stage_seconds(dagster_home: Path, since: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds of each stage, summed over the steps of the runs started after ``since``, and of
+    each step (which ingest entity took the time, for one)."""
     import dagster as dg
 
     stages = {"ingest": 0.0, "dbt": 0.0, "checks": 0.0, "publish": 0.0}
+    steps: dict[str, float] = {}
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         for run in instance.get_run_records():
             if run.create_timestamp.timestamp() < since:
@@ -142,6 +145,7 @@ def stage_seconds(dagster_home: Path, since: float) -> dict[str, float]:
                 if step.start_time is None or step.end_time is None:
                     continue
                 seconds = step.end_time - step.start_time
+                steps[step.step_key] = steps.get(step.step_key, 0.0) + seconds
                 if run.dagster_run.job_name == "ingest_deliveries":
                     stages["ingest"] += seconds
                 elif step.step_key == "funnel_dbt_models":
@@ -150,7 +154,7 @@ def stage_seconds(dagster_home: Path, since: float) -> dict[str, float]:
                     stages["checks"] += seconds
                 elif step.step_key.endswith("published_marts"):
                     stages["publish"] += seconds
-    return stages
+    return stages, steps
 
 
 def pipeline_env(home: Path, scale: Scale) -> dict[str, str]:
@@ -165,7 +169,9 @@ def funnel_run(home: Path, scale: Scale, label: str) -> Measured:
                        home / f"{label}.log")
     if measured.returncode != 0:
         raise SystemExit(f"[{scale.name}] {label} failed (exit {measured.returncode}); see {home / f'{label}.log'}")
-    measured.stages = stage_seconds(home / "dagster_home", since)
+    measured.stages, measured.steps = stage_seconds(home / "dagster_home", since)
+    slowest = sorted(measured.steps.items(), key=lambda item: -item[1])[:6]
+    print(f"[{scale.name}]   slowest steps: " + ", ".join(f"{key} {seconds:.0f} s" for key, seconds in slowest), flush=True)
     return measured
 
 

@@ -339,3 +339,67 @@ def test_a_range_load_keeps_each_delivery_it_committed_and_restores_the_checkpoi
             load_entity(conn, LEADS, landing, SPECS)
         assert conn.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0] == default
     assert [row[0] for row in state(db)["rows"]] == ["00Q1", "00Q2"]
+
+
+def test_a_range_load_ends_where_loading_each_delivery_alone_ends_whatever_the_order(tmp_path):
+    # A range load reads the registry once and keeps it current itself; a delivery loaded alone
+    # asks the registry. Copies, corrections and re-loads must come out the same either way.
+    landing = tmp_path / "landing"
+    day4 = date(2026, 1, 4)
+    deliver(landing, DAY1, "Lead_A.csv", lead("00Q1"), lead("00Q2"))
+    deliver(landing, DAY1, "Lead_B.csv", lead("00Q3"), lead("00Q8", created="garbage"))
+    deliver(landing, DAY2, "Lead_A.csv", lead("00Q1"), lead("00Q2"))  # a copy of day 1's
+    deliver(landing, DAY2, "Lead_C.csv", lead("00Q4"))
+    deliver(landing, DAY3, "Lead_A.csv", lead("00Q1", "Working - Contacted"))  # corrects day 1's
+    deliver(landing, DAY3, "Lead_B.csv", lead("00Q3"), lead("00Q8", created="garbage"))  # a copy
+    deliver(landing, day4, "Lead_C.csv", lead("00Q4", "Closed - Not Converted"), lead("00Q9", created="garbage"))
+    days = [DAY1, DAY2, DAY3, day4]
+
+    def end_state(name: str, *loads) -> dict:
+        db = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(db)) as conn:
+            for deliveries in loads:
+                if isinstance(deliveries, list):
+                    load_entity(conn, LEADS, landing, SPECS, deliveries)
+                else:
+                    load_partition(conn, LEADS, landing, SPECS, deliveries)
+        return state(db)
+
+    def what_is_loaded(current: dict) -> dict:
+        # Loaded after day 3, day 2's copy of Lead_A is labelled superseded (by day 3) rather
+        # than a duplicate (of day 1): skipped either way, so only what is loaded is compared.
+        return {**current, "files": [(f[0], f[1] == "loaded", *f[3:6]) for f in current["files"]]}
+
+    one_by_one = end_state("one_by_one", *days)
+    assert {f[0]: f[1] for f in one_by_one["files"]} == {
+        "crm/2026-01-01/Lead_A.csv": "superseded", "crm/2026-01-01/Lead_B.csv": "loaded",
+        "crm/2026-01-02/Lead_A.csv": "duplicate", "crm/2026-01-02/Lead_C.csv": "superseded",
+        "crm/2026-01-03/Lead_A.csv": "loaded", "crm/2026-01-03/Lead_B.csv": "duplicate",
+        "crm/2026-01-04/Lead_C.csv": "loaded"}
+    assert [r[:2] for r in one_by_one["rows"]] == [
+        ("00Q1", "Working - Contacted"), ("00Q3", "Open - Not Contacted"), ("00Q4", "Closed - Not Converted")]
+    assert len(one_by_one["quarantine"]) == 2  # day 1's bad row and day 4's
+    for name, loads in {"range": [days], "again": [days, [DAY2, DAY3], days], "reverse": [list(reversed(days))],
+                        "halves": [[DAY3, day4], [DAY1, DAY2]], "mixed": [day4, [DAY1, DAY3], DAY2, [DAY2, day4]]}.items():
+        in_ranges = end_state(name, *loads)
+        alone = [day for deliveries in loads for day in (sorted(deliveries) if isinstance(deliveries, list)
+                                                          else [deliveries])]
+        assert in_ranges == end_state(f"{name}_alone", *alone), name  # labels included
+        assert what_is_loaded(in_ranges) == what_is_loaded(one_by_one), name
+
+
+def test_a_range_reload_after_a_file_was_fixed_in_place_matches_reloading_each_delivery(tmp_path):
+    landing = tmp_path / "landing"
+    deliver(landing, DAY1, "Lead_B.csv", lead("00Q3"))
+    deliver(landing, DAY3, "Lead_B.csv", lead("00Q3"))  # a copy of day 1's, skipped
+    ranged, alone = tmp_path / "ranged.duckdb", tmp_path / "alone.duckdb"
+    for db in (ranged, alone):
+        load(db, landing)
+    deliver(landing, DAY1, "Lead_B.csv", lead("00Q3", "Working - Contacted"))  # day 1's export fixed in place
+    with duckdb.connect(str(ranged)) as conn:
+        load_entity(conn, LEADS, landing, SPECS, [DAY1, DAY3])
+    for day in (DAY1, DAY3):
+        load(alone, landing, day)
+    assert state(ranged) == state(alone)
+    # Day 3's file now differs from day 1's: the later version, loaded; day 1's superseded.
+    assert [r[1:] for r in state(ranged)["rows"]] == [("Open - Not Contacted", "crm/2026-01-03/Lead_B.csv")]

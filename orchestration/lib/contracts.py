@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -216,18 +217,23 @@ class EntityContract:
         known = {f.source_header for f in self.fields}
         return [h for h in headers if h not in known]
 
+    @cached_property
+    def _conversions(self) -> tuple[tuple[str, str, Callable[[Any], Any], bool, str], ...]:
+        """(name, export header, converter, required, type) of every field, looked up once: per
+        row and field, the attribute and type lookups cost as much as many conversions."""
+        return tuple((f.name, f.source_header, TYPES[f.type].convert, f.required, f.type) for f in self.fields)
+
     def convert(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Typed row from one raw record keyed by export headers; raises RowError on a breach."""
         row: dict[str, Any] = {}
-        for f in self.fields:
-            raw = record.get(f.source_header)
+        for name, header, convert, required, type_name in self._conversions:
             try:
-                value = TYPES[f.type].convert(raw)
+                value = convert(record.get(header))
             except (ValueError, TypeError, InvalidOperation, json.JSONDecodeError) as exc:
-                raise RowError(f"invalid_{f.type}", f"{f.source_header}: {exc}") from exc
-            if f.required and (value is None or value == []):
-                raise RowError("missing_required", f"{f.source_header} is empty")
-            row[f.name] = value
+                raise RowError(f"invalid_{type_name}", f"{header}: {exc}") from exc
+            if required and (value is None or value == []):
+                raise RowError("missing_required", f"{header} is empty")
+            row[name] = value
         for d in self.derived:
             row[d.name] = d.compute(row)
         return row

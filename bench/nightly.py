@@ -58,6 +58,8 @@ class Measured:
     returncode: int
     stages: dict[str, float] = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)  # each Dagster step (an ingest entity, dbt, …)
+    # Of the total, the seconds Dagster took to store its per-partition events (see events_seconds)
+    dagster_events: float = 0.0
 
 
 def _tree_rss(process: psutil.Process) -> int:
@@ -130,17 +132,19 @@ def land(source_landing: Path, target_landing: Path, dates: list[str]) -> None:
                 os.link(path, target / path.name)
 
 
-def stage_seconds(dagster_home: Path, since: float) -> tuple[dict[str, float], dict[str, float]]:
-    """Seconds of each stage, summed over the steps of the runs started after ``since``, and of
-    each step (which ingest entity took the time, for one)."""
+def stage_seconds(dagster_home: Path, since: float) -> tuple[dict[str, float], dict[str, float], float]:
+    """Seconds of each stage, summed over the steps of the runs started after ``since``, of each
+    step (which ingest entity took the time, for one), and of Dagster's own event storage."""
     import dagster as dg
 
     stages = {"ingest": 0.0, "dbt": 0.0, "checks": 0.0, "publish": 0.0}
     steps: dict[str, float] = {}
+    events = 0.0
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         for run in instance.get_run_records():
             if run.create_timestamp.timestamp() < since:
                 continue
+            events += events_seconds(instance, run.dagster_run.run_id)
             for step in instance.get_run_step_stats(run.dagster_run.run_id):
                 if step.start_time is None or step.end_time is None:
                     continue
@@ -154,7 +158,35 @@ def stage_seconds(dagster_home: Path, since: float) -> tuple[dict[str, float], d
                     stages["checks"] += seconds
                 elif step.step_key.endswith("published_marts"):
                     stages["publish"] += seconds
-    return stages, steps
+    return stages, steps, events
+
+
+def events_seconds(instance, run_id: str) -> float:
+    """The seconds a run spent storing Dagster's per-partition events: the materialization-planned
+    events written before the run starts (one per asset and partition), and the materializations
+    a step logs after its last output (one per partition a range run covers). Both grow with the
+    number of deliveries, whatever the data; they are part of the stage and "other" times."""
+    from dagster import DagsterEventType
+
+    kinds = {DagsterEventType.ASSET_MATERIALIZATION_PLANNED, DagsterEventType.RUN_START,
+             DagsterEventType.STEP_OUTPUT, DagsterEventType.STEP_SUCCESS}
+    first_planned = run_start = None
+    last_output: dict[str, float] = {}
+    seconds = 0.0
+    for record in instance.get_records_for_run(run_id, of_type=kinds).records:
+        entry = record.event_log_entry
+        kind = entry.dagster_event_type
+        if kind == DagsterEventType.ASSET_MATERIALIZATION_PLANNED and first_planned is None:
+            first_planned = entry.timestamp
+        elif kind == DagsterEventType.RUN_START:
+            run_start = entry.timestamp
+        elif kind == DagsterEventType.STEP_OUTPUT:
+            last_output[entry.step_key] = entry.timestamp
+        elif kind == DagsterEventType.STEP_SUCCESS and entry.step_key in last_output:
+            seconds += entry.timestamp - last_output[entry.step_key]
+    if first_planned is not None and run_start is not None:
+        seconds += run_start - first_planned
+    return seconds
 
 
 def pipeline_env(home: Path, scale: Scale) -> dict[str, str]:
@@ -169,9 +201,10 @@ def funnel_run(home: Path, scale: Scale, label: str) -> Measured:
                        home / f"{label}.log")
     if measured.returncode != 0:
         raise SystemExit(f"[{scale.name}] {label} failed (exit {measured.returncode}); see {home / f'{label}.log'}")
-    measured.stages, measured.steps = stage_seconds(home / "dagster_home", since)
+    measured.stages, measured.steps, measured.dagster_events = stage_seconds(home / "dagster_home", since)
     slowest = sorted(measured.steps.items(), key=lambda item: -item[1])[:6]
-    print(f"[{scale.name}]   slowest steps: " + ", ".join(f"{key} {seconds:.0f} s" for key, seconds in slowest), flush=True)
+    print(f"[{scale.name}]   slowest steps: " + ", ".join(f"{key} {seconds:.0f} s" for key, seconds in slowest)
+          + f"; Dagster's per-partition events {measured.dagster_events:.0f} s", flush=True)
     return measured
 
 
@@ -235,20 +268,23 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
 
 def table(results: list[dict]) -> str:
     """Markdown: per scale, the full build, the incremental nightly and the reference; "other" is
-    the wall time outside the four stages (process start, finding new deliveries, run setup)."""
+    the wall time outside the four stages (process start, finding new deliveries, run setup);
+    "Dagster events" the part of the total Dagster spent storing its per-partition events."""
     lines = ["| scale | raw rows | run | total s | ingest s | dbt s | checks s | publish s | other s "
-             "| peak RSS MiB | ÷ reference | ÷ full |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| of which Dagster events s | peak RSS MiB | ÷ reference | ÷ full |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ref = r["reference"]["seconds"]
         for label in ("full", "incremental"):
             m = r[label]
             s = m["stages"]
             other = m["seconds"] - sum(s.values())
+            events = f"{m['dagster_events']:.0f}" if m.get("dagster_events") else ""  # not measured before
             lines.append(f"| {r['scale']} | {r['raw_rows']:,} | {label} | {m['seconds']:.0f} | {s['ingest']:.0f} "
-                         f"| {s['dbt']:.0f} | {s['checks']:.0f} | {s['publish']:.0f} | {other:.0f} "
+                         f"| {s['dbt']:.0f} | {s['checks']:.0f} | {s['publish']:.0f} | {other:.0f} | {events} "
                          f"| {m['peak_rss_mib']:,.0f} | {m['seconds'] / ref:.1f}× | {m['seconds'] / r['full']['seconds']:.2f} |")
         m = r["reference"]
-        lines.append(f"| {r['scale']} | | reference | {ref:.0f} | | | | | | {m['peak_rss_mib']:,.0f} | 1.0× | |")
+        lines.append(f"| {r['scale']} | | reference | {ref:.0f} | | | | | | | {m['peak_rss_mib']:,.0f} | 1.0× | |")
     return "\n".join(lines)
 
 

@@ -368,11 +368,11 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: EntityContract, la
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
     if rows.num_rows == 0:
         return
-    conn.register("_incoming", rows)
-    try:
-        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
-    finally:
-        conn.unregister("_incoming")
+    # DuckDB finds the Arrow table by its variable name (its Python replacement scan): registering
+    # and unregistering a view per insert cost half as much again (three inserts per delivery,
+    # 7,300 deliveries in a two-year build). The name is one no warehouse table has.
+    _funnel_rows_to_insert = rows  # noqa: F841 (read by the query below)
+    conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _funnel_rows_to_insert")
 
 
 # Parsing is CPU-bound Python; with more than this many bytes to read, worker processes parse

@@ -163,23 +163,21 @@ class _RegistryView:
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, contract: EntityContract,
                  names: list[str] | None = None, delivered: date | None = None) -> None:
+        """The entity's whole registry; given the ``names`` of one delivery's files and its
+        ``delivered`` date, only what loading that delivery needs."""
         self._rows: dict[str, list[tuple[date, str, str]]] = {}
         self._names_on: dict[date, set[str]] = {}  # the names with rows of each delivery
-        key = [contract.source, contract.entity]
-        if names is None:
-            self.registered = {row[0] for row in conn.execute(
-                f"SELECT DISTINCT delivery_date FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ?", key).fetchall()}
-            rows = conn.execute(
-                f"SELECT file_name, delivery_date, file, sha256 FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? "
-                f"AND status = 'loaded' ORDER BY delivery_date, file", key).fetchall()
-        else:
-            self.registered = {delivered} if conn.execute(
-                f"SELECT count(*) FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? AND delivery_date = ?",
-                [*key, delivered]).fetchone()[0] else set()
-            rows = conn.execute(
-                f"SELECT file_name, delivery_date, file, sha256 FROM {REGISTRY_TABLE} WHERE source = ? AND entity = ? "
-                f"AND status = 'loaded' AND list_contains(?, file_name) ORDER BY delivery_date, file",
-                [*key, names]).fetchall() if names else []
+        where, params = "source = ? AND entity = ?", [contract.source, contract.entity]
+        one = names is not None
+        self.registered = {row[0] for row in conn.execute(
+            f"SELECT DISTINCT delivery_date FROM {REGISTRY_TABLE} WHERE {where}"
+            + (" AND delivery_date = ?" if one else ""), params + ([delivered] if one else [])).fetchall()}
+        if one and not names:
+            return
+        rows = conn.execute(
+            f"SELECT file_name, delivery_date, file, sha256 FROM {REGISTRY_TABLE} WHERE {where} AND status = 'loaded'"
+            + (" AND list_contains(?, file_name)" if one else "") + " ORDER BY delivery_date, file",
+            params + ([names] if one else [])).fetchall()
         for name, day, file, sha256 in rows:
             self._rows.setdefault(name, []).append((day, file, sha256))
             self._names_on.setdefault(day, set()).add(name)
@@ -441,7 +439,9 @@ def load_entity(conn: duckdb.DuckDBPyConnection, contract: EntityContract, landi
     # writer's time at a million customers. Each delivery still commits on its own.
     conn.execute(f"SET checkpoint_threshold = '{RANGE_CHECKPOINT_THRESHOLD}'")
     try:
-        registry = _RegistryView(conn, contract)
+        # One delivery (the nightly, a sensor's run) asks for its own files' names, not the whole
+        # registry: at a million customers reading all 120k mail files took 0.3–0.45 s.
+        registry = _RegistryView(conn, contract) if len(chosen) > 1 else None
         for delivered, parsed in zip(chosen, _parsed_ahead(contract, landing_dir, list(specs), chosen, resolve)):
             report = load_partition(conn, contract, landing_dir, list(specs), delivered, create_tables=False,
                                     parsed=parsed, registry=registry)

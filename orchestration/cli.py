@@ -12,17 +12,14 @@ from pathlib import Path
 
 import click
 
+from orchestration.dagster_instance import write_instance_config
 from orchestration.generator.cli import generate_command
 from orchestration.settings import PROJECT_ROOT, Settings, export_to_environment, load_settings
 
 
 def _prepare_environment() -> Settings:
     settings = export_to_environment(load_settings())
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        # No phoning home from a pipeline that handles customer data.
-        config.write_text("telemetry:\n  enabled: false\n")
+    write_instance_config(settings.dagster_home)
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
     return settings
 

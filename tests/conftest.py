@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.dagster_instance import write_instance_config
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -95,6 +97,7 @@ def copied_home(demo: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     """A private copy of the demo's home, with the environment pointing at it."""
     home = Home(tmp_path / "home")
     shutil.copytree(demo.home.root, home.root)
+    write_instance_config(home.dagster_home)  # its event log is the copy's, as `funnel` would re-point it
     for key, value in home.env().items():
         monkeypatch.setenv(key, value)
     return home

@@ -109,3 +109,11 @@ def test_every_event_is_stored_once_per_database(tmp_path: Path):
         assert len(planned) == len(done) == len(keys)
         indexed = instance.fetch_materializations(daily.key, limit=1000).records
         assert sorted(r.partition_key for r in indexed) == keys
+
+        # Both databases are in WAL mode and their kept connections commit without an fsync
+        # (synchronous=NORMAL is 1), the run's own included, which only becomes WAL once created.
+        storage = instance.event_log_storage
+        for connection in (storage.run_connection(result.run_id), storage.index_connection()):
+            with connection as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1

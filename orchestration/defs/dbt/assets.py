@@ -1,5 +1,6 @@
 """dbt seeds, models and tests as Dagster assets and asset checks."""
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +16,23 @@ dbt_resource = DbtCliResource(project_dir=dbt_project)
 _FAILED = {"error", "fail"}
 
 NIGHTLY_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
+
+# dagster-dbt gives every invocation its own target folder (manifest, compiled SQL, run results,
+# log: about 20 MB), under the project's target/. A nightly schedule would add one a day for
+# ever; the newest ones are kept for a look at a recent build.
+KEPT_INVOCATION_FOLDERS = 10
+
+
+def prune_invocation_folders(current: Path, keep: int = KEPT_INVOCATION_FOLDERS) -> list[Path]:
+    """Delete all but the ``keep`` newest target folders of this asset's invocations (``current``
+    is one of them and always stays); returns the folders deleted."""
+    prefix = current.name.rsplit("-", 2)[0] + "-"  # <asset>-<run id>-<uuid>
+    folders = [p for p in current.parent.glob(f"{prefix}*") if p.is_dir() and p != current]
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    deleted = folders[max(keep - 1, 0):]
+    for folder in deleted:
+        shutil.rmtree(folder, ignore_errors=True)
+    return deleted
 
 
 def failed_nodes(invocation: DbtCliInvocation) -> list[str] | None:
@@ -48,7 +66,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         check the SQL, not the night's data, so they run where the SQL changes (CI, and
         `dbt test --select test_type:unit` while developing), as dbt advises for production."""
         invocation = dbt.cli(["build", *NIGHTLY_BUILD_ARGS], context=context, raise_on_error=False)
-        yield from invocation.stream()
+        try:
+            yield from invocation.stream()
+        finally:
+            prune_invocation_folders(Path(invocation.target_path))
         if invocation.is_successful():
             return
         failures = failed_nodes(invocation)

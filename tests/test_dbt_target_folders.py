@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from orchestration.defs.dbt.assets import KEPT_INVOCATION_FOLDERS, prune_invocation_folders
+from orchestration.defs.dbt.assets import KEPT_INVOCATION_FOLDERS, keep_partial_parse, prune_invocation_folders
 from orchestration.settings import DBT_PROJECT_DIR
 
 
@@ -32,3 +32,25 @@ def test_the_newest_invocation_folders_stay_and_nothing_else_is_touched(tmp_path
 def test_after_the_demo_the_project_holds_at_most_the_kept_folders(demo):
     folders = list((DBT_PROJECT_DIR / "target").glob("funnel_dbt_models-*"))
     assert 1 <= len(folders) <= KEPT_INVOCATION_FOLDERS
+
+
+def test_the_next_invocation_starts_from_this_ones_parse(tmp_path: Path):
+    stale = tmp_path / "partial_parse.msgpack"
+    stale.write_bytes(b"parsed under another profile")
+    current = _folder(tmp_path, "funnel_dbt_models-0000000-current", 0)
+    (current / "partial_parse.msgpack").write_bytes(b"parsed by this build")
+
+    assert keep_partial_parse(current)
+    assert stale.read_bytes() == b"parsed by this build"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [current.name, "partial_parse.msgpack"]
+
+    stopped = _folder(tmp_path, "funnel_dbt_models-0000001-stopped", 0)  # dbt stopped before parsing
+    assert not keep_partial_parse(stopped)
+    assert stale.read_bytes() == b"parsed by this build"
+
+
+def test_after_the_demo_the_project_keeps_the_latest_parse(demo):
+    parses = (DBT_PROJECT_DIR / "target").glob("funnel_dbt_models-*/partial_parse.msgpack")
+    newest = max(parses, key=lambda p: p.stat().st_mtime)
+    kept = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    assert kept.read_bytes() == newest.read_bytes()

@@ -403,3 +403,30 @@ def test_a_range_reload_after_a_file_was_fixed_in_place_matches_reloading_each_d
     assert state(ranged) == state(alone)
     # Day 3's file now differs from day 1's: the later version, loaded; day 1's superseded.
     assert [r[1:] for r in state(ranged)["rows"]] == [("Open - Not Contacted", "crm/2026-01-03/Lead_B.csv")]
+
+
+def test_a_parsed_delivery_holds_the_same_table_as_its_rows_one_by_one(tmp_path):
+    """The parsed table, built a column at a time, equals the table Arrow builds from the rows as
+    dicts (the simple way), for a file with a quarantined row, an extra column and empty values;
+    an unreadable file's rows are taken out again."""
+    from orchestration.lib.loader import LoadReport, RowBatch, read_file
+    from orchestration.lib.partition_load import parse_partition
+    import pyarrow as pa
+
+    deliver(tmp_path, DAY1, "Lead_1.csv", lead("00Q1"), "00Q2,,,,,,,,,,,not-a-time,,,,,false", lead("00Q3").replace(",Hot,", ",,"),
+            header=HEADER)
+    deliver(tmp_path, DAY1, "Lead_2.csv", lead("00Q4") + ",extra", header=HEADER + ",Note")
+    parsed = parse_partition(LEADS, tmp_path, SPECS, DAY1)
+    assert parsed.rows.column("lead_id").to_pylist() == ["00Q1", "00Q3", "00Q4"]
+    batch = RowBatch(LEADS, None)
+    report = LoadReport(LEADS.table)
+    for name in ("Lead_1.csv", "Lead_2.csv"):
+        path = tmp_path / "crm" / DAY1.isoformat() / name
+        read_file(SPECS[0].open(path, LEADS), f"crm/{DAY1}/{name}", DAY1, "crm", batch, report)
+    by_dicts = pa.Table.from_pylist(batch.rows, schema=LEADS.arrow_schema())
+    assert batch.table().equals(by_dicts)
+    assert parsed.rows.drop_columns(["_source_file"]).equals(by_dicts.drop_columns(["_source_file"]))
+    assert by_dicts.column("_extra").to_pylist() == [None, None, '{"Note": "extra"}']
+    assert [q["source_line"] for q in batch.quarantine] == [3]
+    batch.truncate(1)
+    assert len(batch) == 1 and batch.table().column("lead_id").to_pylist() == ["00Q1"]

@@ -252,7 +252,7 @@ class ParsedPartition:
 
 
 def _parse_file(contract: EntityContract, item: _Delivered, delivered: date, batch: RowBatch) -> _ParsedFile:
-    offset = len(batch.rows)
+    offset = len(batch)
     scratch = LoadReport(contract.table)
     try:
         report = read_file(item.spec.open(item.path, contract), item.rel, delivered,
@@ -263,11 +263,11 @@ def _parse_file(contract: EntityContract, item: _Delivered, delivered: date, bat
             counted = sum(1 for _ in item.spec.open(item.path, contract).records)
         except MalformedFileError:
             counted = 0
-        del batch.rows[offset:]
+        batch.truncate(offset)
         return _ParsedFile(item, FileReport(item.rel, delivered.isoformat(), None, rows_read=counted),
                            offset, 0, [], Counter(), set(), error)
     quarantine, batch.quarantine = batch.quarantine, []
-    return _ParsedFile(item, report, offset, len(batch.rows) - offset, quarantine, scratch.quarantined_by_reason,
+    return _ParsedFile(item, report, offset, len(batch) - offset, quarantine, scratch.quarantined_by_reason,
                        scratch.unknown_columns)
 
 
@@ -278,7 +278,7 @@ def parse_partition(contract: EntityContract, landing_dir: Path, specs: list[Fil
     files = _files_of(folder, landing_dir, specs) if folder.is_dir() else []
     batch = RowBatch(contract, None)  # the writer stamps _loaded_at when it commits
     parsed = [_parse_file(contract, item, delivered, batch) for item in files]
-    return ParsedPartition(delivered, parsed, pa.Table.from_pylist(batch.rows, schema=contract.arrow_schema()))
+    return ParsedPartition(delivered, parsed, batch.table())
 
 
 def _with_loaded_at(rows: pa.Table, loaded_at: datetime) -> pa.Table:

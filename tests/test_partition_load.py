@@ -430,3 +430,24 @@ def test_a_parsed_delivery_holds_the_same_table_as_its_rows_one_by_one(tmp_path)
     assert [q["source_line"] for q in batch.quarantine] == [3]
     batch.truncate(1)
     assert len(batch) == 1 and batch.table().column("lead_id").to_pylist() == ["00Q1"]
+
+
+def test_every_row_carries_the_commit_time_of_its_delivery(tmp_path):
+    """_loaded_at of each raw row (and quarantine entry) is the time its delivery committed, the
+    one the file registry records: what the incremental staging models read new rows by."""
+    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
+    deliver(landing, DAY1, "Lead_1.csv", lead("00Q1"), lead("00Q2"), lead("00Q8", created="garbage"))
+    deliver(landing, DAY2, "Lead_2.csv", lead("00Q3"))
+    load(db, landing)
+    load(db, landing, DAY2)  # a re-load commits again, later
+    with duckdb.connect(str(db), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT r._delivery_date, count(*), count(*) FILTER (WHERE r._loaded_at = f.loaded_at) "
+            "FROM raw_crm.leads r JOIN ingest.files f ON f.file = r._source_file GROUP BY ALL ORDER BY 1").fetchall()
+        quarantined = conn.execute(
+            "SELECT count(*) FROM ingest.quarantine q JOIN ingest.files f "
+            "ON f.file = q.source_file AND f.loaded_at = q.loaded_at").fetchone()[0]
+        commits = conn.execute("SELECT delivery_date, loaded_at FROM ingest.files ORDER BY 1").fetchall()
+    assert rows == [(DAY1, 2, 2), (DAY2, 1, 1)]
+    assert quarantined == 1
+    assert commits[0][1] < commits[1][1]

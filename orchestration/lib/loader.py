@@ -189,7 +189,7 @@ class RowBatch:
         loaded_at = self.schema.field("_loaded_at")
         arrays = [
             pa.array(self.columns[f.name], f.type) if f.name != "_loaded_at"
-            else pa.array([self.loaded_at] * len(self), loaded_at.type)
+            else pa.repeat(pa.scalar(self.loaded_at, loaded_at.type), len(self))
             for f in self.schema
         ]
         return pa.Table.from_arrays(arrays, schema=self.schema)

@@ -58,6 +58,7 @@ class Measured:
     returncode: int
     stages: dict[str, float] = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)  # each Dagster step (an ingest entity, dbt, …)
+    dbt: dict = field(default_factory=dict)  # the dbt build's own timings: see dbt_timings
     # Of the total, the seconds Dagster took to store its per-partition events (see events_seconds)
     dagster_events: float = 0.0
 
@@ -195,6 +196,27 @@ def pipeline_env(home: Path, scale: Scale) -> dict[str, str]:
     return env
 
 
+def dbt_timings(since: float, slowest: int = 15) -> dict:
+    """What the run's dbt build (started after ``since``) spent, from its run_results.json: its
+    elapsed seconds, the seconds summed over models and over data tests (it runs two nodes at a
+    time, so the sums exceed the elapsed), and its slowest models. Where a nightly's time goes is
+    a question of models, which the Dagster step's single figure does not answer."""
+    found = [path for path in (ROOT / "dbt_project" / "target").glob("funnel_dbt_models-*/run_results.json")
+             if path.stat().st_mtime >= since]
+    if not found:
+        return {}
+    results = json.loads(max(found, key=lambda path: path.stat().st_mtime).read_text(encoding="utf-8"))
+    nodes = [(node["unique_id"], node["execution_time"]) for node in results["results"]]
+    models = sorted(((uid.split(".")[-1], seconds) for uid, seconds in nodes if uid.startswith("model.")),
+                    key=lambda item: -item[1])
+    return {
+        "elapsed": results["elapsed_time"],
+        "models_seconds": sum(seconds for _, seconds in models),
+        "tests_seconds": sum(seconds for uid, seconds in nodes if uid.startswith("test.")),
+        "slowest_models": dict(models[:slowest]),
+    }
+
+
 def funnel_run(home: Path, scale: Scale, label: str) -> Measured:
     since = time.time()
     measured = measure([str(Path(sys.executable).with_name("funnel")), "run"], pipeline_env(home, scale),
@@ -202,9 +224,15 @@ def funnel_run(home: Path, scale: Scale, label: str) -> Measured:
     if measured.returncode != 0:
         raise SystemExit(f"[{scale.name}] {label} failed (exit {measured.returncode}); see {home / f'{label}.log'}")
     measured.stages, measured.steps, measured.dagster_events = stage_seconds(home / "dagster_home", since)
+    measured.dbt = dbt_timings(since)
     slowest = sorted(measured.steps.items(), key=lambda item: -item[1])[:6]
     print(f"[{scale.name}]   slowest steps: " + ", ".join(f"{key} {seconds:.0f} s" for key, seconds in slowest)
           + f"; Dagster's per-partition events {measured.dagster_events:.0f} s", flush=True)
+    if measured.dbt:
+        print(f"[{scale.name}]   dbt: {measured.dbt['elapsed']:.0f} s elapsed, models {measured.dbt['models_seconds']:.0f} s, "
+              f"tests {measured.dbt['tests_seconds']:.0f} s; slowest: " + ", ".join(
+                  f"{name} {seconds:.1f} s" for name, seconds in list(measured.dbt["slowest_models"].items())[:5]),
+              flush=True)
     return measured
 
 

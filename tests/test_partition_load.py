@@ -9,12 +9,13 @@ import time
 from datetime import date
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from orchestration.defs.ingest.crm.contracts import LEADS
 from orchestration.lib.errors import MalformedFileError
-from orchestration.lib.loader import FileSpec
-from orchestration.lib.partition_load import load_entity, load_partition, pending_deliveries
+from orchestration.lib.loader import FileSpec, LoadReport, RowBatch, read_file
+from orchestration.lib.partition_load import load_entity, load_partition, parse_partition, pending_deliveries
 from orchestration.lib.readers import read_csv
 
 HEADER = ("Id,FirstName,LastName,Company,Email,Phone,MobilePhone,LeadSource,Status,Rating,OwnerId,"
@@ -409,10 +410,6 @@ def test_a_parsed_delivery_holds_the_same_table_as_its_rows_one_by_one(tmp_path)
     """The parsed table, built a column at a time, equals the table Arrow builds from the rows as
     dicts (the simple way), for a file with a quarantined row, an extra column and empty values;
     an unreadable file's rows are taken out again."""
-    from orchestration.lib.loader import LoadReport, RowBatch, read_file
-    from orchestration.lib.partition_load import parse_partition
-    import pyarrow as pa
-
     deliver(tmp_path, DAY1, "Lead_1.csv", lead("00Q1"), "00Q2,,,,,,,,,,,not-a-time,,,,,false", lead("00Q3").replace(",Hot,", ",,"),
             header=HEADER)
     deliver(tmp_path, DAY1, "Lead_2.csv", lead("00Q4") + ",extra", header=HEADER + ",Note")

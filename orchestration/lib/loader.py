@@ -186,13 +186,9 @@ class RowBatch:
 
     def table(self) -> pa.Table:
         """The rows as an Arrow table of the contract's schema."""
-        loaded_at = self.schema.field("_loaded_at")
-        arrays = [
-            pa.array(self.columns[f.name], f.type) if f.name != "_loaded_at"
-            else pa.repeat(pa.scalar(self.loaded_at, loaded_at.type), len(self))
-            for f in self.schema
-        ]
-        return pa.Table.from_arrays(arrays, schema=self.schema)
+        arrays = [pa.array(self.columns[f.name], f.type) if f.name != "_loaded_at" else pa.nulls(len(self), f.type)
+                  for f in self.schema]
+        return with_loaded_at(pa.Table.from_arrays(arrays, schema=self.schema), self.loaded_at)
 
     @property
     def rows(self) -> list[dict]:
@@ -214,6 +210,15 @@ class RowBatch:
                 "loaded_at": self.loaded_at,
             }
         )
+
+
+def with_loaded_at(rows: pa.Table, loaded_at: datetime | None) -> pa.Table:
+    """``rows`` with ``loaded_at`` in every row's ``_loaded_at``."""
+    index = rows.schema.get_field_index("_loaded_at")
+    field = rows.schema.field(index)
+    # One scalar repeated: a list of the same datetime converted one by one took 4 ms for a
+    # delivery of 3,200 CRM tasks, in the writer process every worker waits on.
+    return rows.set_column(index, field, pa.repeat(pa.scalar(loaded_at, field.type), rows.num_rows))
 
 
 def read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch: RowBatch,

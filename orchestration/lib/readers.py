@@ -194,7 +194,7 @@ _CHARSET_RE = re.compile(r'charset\s*=\s*"?([^";\s]+)', re.IGNORECASE)
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
-def _headers(part: Any) -> dict[str, list[str]]:
+def _headers(part: fast_mail_parser.PyLazyMimePart) -> dict[str, list[str]]:
     """A MIME part's headers by lower-cased name, every value in wire order."""
     headers: dict[str, list[str]] = {}
     for name, values in part.headers.items():
@@ -242,7 +242,7 @@ def _decode_part(payload: bytes, headers: Mapping[str, list[str]]) -> str:
         return decode_bytes(payload, "<mail part>")[0]
 
 
-def _body_and_attachments(root: Any) -> tuple[str, list[dict[str, Any]]]:
+def _body_and_attachments(root: fast_mail_parser.PyLazyMimePart) -> tuple[str, list[dict[str, Any]]]:
     """The text/plain parts (else the text of the text/html parts) and the attachments' name,
     type and size. A part whose transfer encoding is corrupt is left out of the body, or listed
     with its encoded size and the error: the message's headers still load (they date the
@@ -282,7 +282,7 @@ def _invalid_mime(data: bytes, number: int, problem: Exception) -> SourceRecord:
     return SourceRecord(number, None, data[:2000].decode("latin-1"), RowError("invalid_mime", str(problem)))
 
 
-def _mail_record(root: Any, data: bytes, number: int) -> SourceRecord:
+def _mail_record(root: fast_mail_parser.PyLazyMimePart, data: bytes, number: int) -> SourceRecord:
     """One parsed message (the root of its MIME tree) as a record keyed by its header names.
 
     The parser has decoded the headers' encoded words (``=?GB2312?B?…?=``, ``=?gbk?Q?…?=``,

@@ -18,7 +18,9 @@ MESSAGES = EntityContract(
         Field("in_reply_to", header="In-Reply-To", description="Message-ID this one answers (threading)"),
         Field("references", "text_list", header="References", description="Message-IDs of the thread so far"),
         Field("body_text", header="Body", description="text/plain part, else text of the HTML part"),
-        Field("attachments", "json", header="Attachments", description="name, type and size of each attachment"),
+        Field("attachments", "json", header="Attachments",
+              description="name, type and size of each attachment; one whose transfer encoding is corrupt "
+                          "has its encoded size and an error"),
     ],
     derived=[
         Derived("from_email", "text", lambda r: normalise.email_address(r["from_address"])),

@@ -6,11 +6,12 @@ Each expected value is read off the message by hand, not produced by the reader.
 
 import base64
 import random
+from email.utils import getaddresses
 
 import pytest
 
 from orchestration.lib.errors import MalformedFileError
-from orchestration.lib.readers import read_eml, read_mbox
+from orchestration.lib.readers import _mailboxes, read_eml, read_mbox
 
 HEAD = ("Message-ID: <m1@corp.cn>\r\nDate: Tue, 01 Jul 2025 10:00:00 +0800\r\nFrom: a@corp.cn\r\n"
         "To: b@ourcompany.cn\r\nSubject: s\r\nMIME-Version: 1.0\r\n")
@@ -132,10 +133,6 @@ def test_mbox_messages_keep_their_position_and_their_own_parts(tmp_path):
 
 def test_mailboxes_read_as_getaddresses_reads_them():
     """The plain-mailbox shortcut against the stdlib on typical and on random header values."""
-    from email.utils import getaddresses
-
-    from orchestration.lib.readers import _mailboxes
-
     typical = ["a@corp.cn", "王芳 <wangfang@ourcompany.cn>", "Li Si<ls@corp.cn>, d@e.cn", '"Li, Si" <b@c.cn>',
                "=?utf-8?B?5byg?= <z@corp.cn>", "a@corp.cn (work)", "team: a@b.cn, c@d.cn;", "", " , a@b.cn,",
                "Li  Si <a@b.cn>", "Li\tSi <a@b.cn>", "Li.Si <a@b.cn>", "Dr. Li <a@b.cn>", "<a@b.cn>"]

@@ -1,7 +1,8 @@
 """Normalisation of identity keys, timestamps and credit codes."""
 
+import random
 import unicodedata
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.utils import parseaddr
 
 import pytest
@@ -21,6 +22,66 @@ def test_every_way_of_writing_a_mobile_gives_one_e164(raw):
 @pytest.mark.parametrize("raw", ["", None, "12345", "010-12345678", "not a phone", "+86 1380013800"])
 def test_non_mobiles_are_not_keys(raw):
     assert normalise.mobile_e164(raw) is None
+
+
+def _plain_ways(national: str, rng: random.Random) -> list[str]:
+    """The ways of writing one national number that take the path without the parser."""
+    a, b, c = national[:3], national[3:7], national[7:]
+    return [national, f"{a}-{b}-{c}", f"{a} {b} {c}", f"+86 {national}", f"+86-{a}-{b}-{c}", f"0086{national}",
+            f"+86{a}{rng.choice(' -')}{b}{c}", "".join(chr(ord(d) + 0xFEE0) for d in national)]
+
+
+def test_the_plain_mobile_path_agrees_with_phonenumbers_parser():
+    """Every way of writing a number that skips the parser gets the parser's verdict: for each of
+    the 10,000 four-digit prefixes from 1000 to 1999 (every mobile range, the carrier prefixes
+    11xx, 12xx and 179xx, the short ranges 1740x and 1610x) three random numbers, each in every
+    plain form, both ways."""
+    rng = random.Random(20261125)
+    checked = mobiles = 0
+    for prefix in range(1000, 2000):
+        for _ in range(3):
+            national = f"{prefix}{rng.randrange(10 ** 7):07d}"
+            for raw in _plain_ways(national, rng):
+                text = unicodedata.normalize("NFKC", raw).strip()
+                assert normalise._PLAIN_CN_MOBILE_RE.fullmatch(text), raw  # it does take the plain path
+                expected = normalise._parsed_mobile(text, "CN")
+                assert normalise.mobile_e164(raw) == expected, raw
+                checked += 1
+                mobiles += expected is not None
+    assert checked == 1000 * 3 * 8
+    assert 0 < mobiles < checked  # both verdicts occur: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("raw", ["1380013800", "138001380001", "138--0013-8000", "+86  13800138000", "86 13800138000",
+                                 "+8613800138000x", "(138) 0013 8000", "+852 13800138000"])
+def test_other_shapes_still_go_through_the_parser(raw):
+    text = unicodedata.normalize("NFKC", raw).strip()
+    assert normalise._PLAIN_CN_MOBILE_RE.fullmatch(text) is None
+    assert normalise.mobile_e164(raw) == normalise._parsed_mobile(text, "CN")
+
+
+def test_iso_dates_read_as_strptime_reads_them():
+    """The shortcut for YYYY-MM-DD gives strptime's date, and strptime's error for what is no date."""
+    day = date(2023, 1, 1)
+    while day < date(2025, 12, 31):
+        for raw in (day.isoformat(), f" {day.isoformat()} 08:30:00", day.isoformat() + "T08:30:00"):
+            head = unicodedata.normalize("NFKC", raw).strip()[:11].strip()
+            try:
+                expected = datetime.strptime(head, "%Y-%m-%d").date()
+            except ValueError:
+                expected = None
+            if expected is None:
+                with pytest.raises(ValueError, match="unrecognised date"):
+                    normalise.to_date(raw)
+            else:
+                assert normalise.to_date(raw) == expected
+        day += timedelta(days=1)
+    for raw in ("2025-02-30", "2025-13-01", "2025-00-10", "2024-02-29x"):
+        with pytest.raises(ValueError, match=f"unrecognised date '{raw}'"):
+            normalise.to_date(raw)
+    assert normalise.to_date("2024-02-29") == date(2024, 2, 29)
+    assert normalise.to_date("２０２５－０３－０１") == date(2025, 3, 1)
+    assert normalise.to_date("2025/3/1") == normalise.to_date("2025年3月1日") == date(2025, 3, 1)
 
 
 def test_email_is_bare_trimmed_lower_case():

@@ -253,7 +253,7 @@ def to_date(value: str | date | None) -> date | None:
     head = text[:11].strip()
     iso = _ISO_DATE_RE.fullmatch(head)
     if iso is not None:
-        # strptime reads the same (a tenth of parsing CRM tasks); an impossible date such as
+        # strptime reads the same, at a sixth of parsing CRM tasks; an impossible date such as
         # 2025-02-30 falls through to it and fails there with the same message.
         try:
             return date(*map(int, iso.groups()))

@@ -118,3 +118,26 @@ def test_a_failed_load_leaves_the_previous_rows(tmp_path):
     with duckdb.connect(str(db)) as conn, pytest.raises(MalformedFileError):
         load_entity(conn, LEADS, landing, LEADS_SPEC)
     assert _count(db, "raw_crm.leads") == 1
+
+
+def test_json_records_are_flattened_one_level_and_non_objects_are_row_errors(tmp_path):
+    """JSON lines and API pages: an object's objects become dotted fields (deeper ones stay whole,
+    lists stay values); a line or list item that is not an object, or not JSON, is a row error
+    at its own line, and blank lines keep the numbering."""
+    from orchestration.lib.readers import read_json_lines, read_json_pages
+
+    lines = ['{"msgid": "m1", "text": {"content": "你好", "meta": {"a": 1}}, "tolist": ["u1"]}', "",
+             '["m2"]', "42", '{"msgid": "m3"', '{"msgid": "m4", "text": null}']
+    path = _deliver(tmp_path, "wecom", "2026-01-01", "chat.jsonl", "\n".join(lines) + "\n")
+    records = list(read_json_lines(path).records)
+    assert [(r.line, r.error.reason if r.error else None) for r in records] == [
+        (1, None), (3, "invalid_json"), (4, "invalid_json"), (5, "invalid_json"), (6, None)]
+    assert records[0].fields == {"msgid": "m1", "text.content": "你好", "text.meta": {"a": 1}, "tolist": ["u1"]}
+    assert records[1].error.message == records[2].error.message == "line is not an object"
+    assert records[4].fields == {"msgid": "m4", "text": None}
+
+    page = '{"errcode": 0, "external_contact_list": [{"external_contact": {"name": "王芳"}}, "x"]}'
+    path = _deliver(tmp_path, "wecom", "2026-01-01", "contacts.json", page)
+    items = list(read_json_pages(path, "external_contact_list").records)
+    assert items[0].fields == {"external_contact.name": "王芳"}
+    assert (items[1].line, items[1].error.message) == (2, "item is not an object")

@@ -254,6 +254,36 @@ def raw_rows(home: Path) -> dict[str, int]:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
 
 
+def published_changes(serving: Path) -> dict[str, dict[str, int]]:
+    """What the nightly changed in each published table, from the two newest Parquet versions
+    (the full build's and the nightly's): the table's rows, the rows of the nightly's version the
+    full build's did not hold (new or changed) and those of the full build's it no longer holds
+    (gone or changed). The nightly rebuilds most models over the whole history; this is how much
+    of what they publish moved, the size an incremental nightly would work on."""
+    import duckdb
+
+    root = serving / "parquet"
+    versions = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    if len(versions) < 2:
+        return {}
+    before, after = versions[-2], versions[-1]
+    changes: dict[str, dict[str, int]] = {}
+    with duckdb.connect() as conn:
+        conn.execute("SET enable_progress_bar = false")
+        for path in sorted(after.glob("*.parquet")):
+            if path.stem == "publish_log":
+                continue
+            old, new = f"read_parquet({str(before / path.name)!r})", f"read_parquet({str(path)!r})"
+            rows = conn.execute(f"SELECT count(*) FROM {new}").fetchone()[0]
+            try:
+                added = conn.execute(f"SELECT count(*) FROM (FROM {new} EXCEPT ALL FROM {old})").fetchone()[0]
+                gone = conn.execute(f"SELECT count(*) FROM (FROM {old} EXCEPT ALL FROM {new})").fetchone()[0]
+            except duckdb.Error:  # new table, or its columns changed: every row is new
+                added, gone = rows, 0
+            changes[path.stem] = {"rows": rows, "new_or_changed": added, "gone_or_changed": gone}
+    return changes
+
+
 def code_version() -> str:
     """The commit measured, marked ``+changes`` when the working tree's code differs from it (the
     results file itself, which the previous measurement may have changed, does not count)."""
@@ -281,6 +311,8 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
     print(f"[{scale.name}] incremental nightly: delivery {dates[-1]} …", flush=True)
     incremental = funnel_run(home, scale, "incremental")
     print(f"[{scale.name}]   {incremental.seconds:.1f} s, peak {incremental.peak_rss_mib:,.0f} MiB", flush=True)
+    changes = published_changes(home / "serving")
+    print(f"[{scale.name}]   {changes_summary(changes)}", flush=True)
     print(f"[{scale.name}] reference (DuckDB script over the landed files) …", flush=True)
     ref, ref_result = reference(home / "landing", home / "reference.json")
     print(f"[{scale.name}]   {ref.seconds:.1f} s, peak {ref.peak_rss_mib:,.0f} MiB", flush=True)
@@ -289,6 +321,7 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
         "scale": scale.name, "commit": commit, "customers": scale.customers, "days": scale.days, "delivery_days": len(dates),
         "raw_rows": sum(rows.values()), "raw_rows_by_table": rows, "reference_rows": ref_result["rows"],
         "full": asdict(full), "incremental": asdict(incremental), "reference": asdict(ref),
+        "published_changes": changes,
         "full_over_reference": full.seconds / ref.seconds,
         "incremental_over_full": incremental.seconds / full.seconds,
     }
@@ -313,7 +346,24 @@ def table(results: list[dict]) -> str:
                          f"| {m['peak_rss_mib']:,.0f} | {m['seconds'] / ref:.1f}× | {m['seconds'] / r['full']['seconds']:.2f} |")
         m = r["reference"]
         lines.append(f"| {r['scale']} | | reference | {ref:.0f} | | | | | | | {m['peak_rss_mib']:,.0f} | 1.0× | |")
+    lines.append("")
+    lines += [f"{r['scale']}: {changes_summary(r.get('published_changes', {}))}" for r in results]
     return "\n".join(lines)
+
+
+def changes_summary(changes: dict[str, dict[str, int]], largest: int = 4) -> str:
+    """One line: how many published rows the nightly changed, in all and in the largest tables."""
+    if not changes:
+        return "published changes: not measured"
+    rows = sum(c["rows"] for c in changes.values())
+    moved = sum(c["new_or_changed"] + c["gone_or_changed"] for c in changes.values())
+    biggest = sorted(changes.items(), key=lambda item: -item[1]["rows"])[:largest]
+    # Over half of a table new: what depends on the as-of day (ages, alerts) moves every night.
+    wholesale = sorted(name for name, c in changes.items() if c["rows"] and c["new_or_changed"] > c["rows"] / 2)
+    return (f"the nightly changed {moved:,} of {rows:,} published rows ({moved / max(rows, 1):.2%}); "
+            + ", ".join(f"{name} {c['new_or_changed'] + c['gone_or_changed']:,} of {c['rows']:,}"
+                        for name, c in biggest)
+            + f"; over half new: {', '.join(wholesale) or 'none'}")
 
 
 def _save(out: Path, results: list[dict]) -> list[dict]:

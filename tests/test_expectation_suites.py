@@ -47,6 +47,25 @@ def test_k09_suite_catches_a_numerator_above_its_denominator():
     assert failed == {"expect_column_pair_values_a_to_be_greater_than_b"}
 
 
+def test_a_suite_validated_again_in_the_same_process_holds_only_this_runs_expectations():
+    """A worker validates many runs' suites: the row-count bound computed for one run applies to
+    that validation only, and each validation reads its own frame."""
+    suite_file = _suite("mart_stage_conversion")
+    frame = pd.DataFrame({"cohort_month": pd.to_datetime(["2025-07-01"]), "channel": ["Website"], "step": [1],
+                          "from_stage": ["lead"], "to_stage": ["intent"], "reached_to_count": [3],
+                          "reached_from_count": [5], "stage_conversion_rate": [0.6]})
+    too_few = {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 5, "max_value": 9}}
+    expectations = len(suite_file.definition["expectations"])
+
+    bounded = validate_dataframe(suite_file, frame, [too_few])
+    assert len(bounded.results) == expectations + 1 and not bounded.success
+    unbounded = validate_dataframe(suite_file, frame, [None])
+    assert len(unbounded.results) == expectations and unbounded.success
+    wrong = validate_dataframe(suite_file, frame.assign(reached_to_count=[6]))
+    assert {r.expectation_config.type for r in wrong.results if not r.success} == {
+        "expect_column_pair_values_a_to_be_greater_than_b"}
+
+
 def test_every_published_mart_and_the_staging_it_reads_have_a_suite():
     from orchestration.defs.publish.assets import PUBLISHED
 

@@ -39,7 +39,7 @@ forecasts as (
     select
         months.month,
         count(*) as forecast_opportunities,
-        sum(spells.amount * probability.win_probability) as forecast_amount
+        {{ exact_sum("spells.amount * probability.win_probability") }} as forecast_amount
     from months
     inner join spells
         on spells.entered_at < months.month_start_at

@@ -12,7 +12,7 @@ select
     grade,
     count(*) as leads,
     {{ count_where('first_response_at is not null') }} as responded_leads,
-    avg(response_minutes) as response_minutes_mean,
+    {{ exact_mean("response_minutes") }} as response_minutes_mean,
     {{ percentile_cont("response_minutes", 0.5) }} as response_minutes_median,
     {{ percentile_cont("response_minutes", 0.9) }} as response_minutes_p90,
     {{ count_where('responded_within_sla') }} as sla_met_leads,

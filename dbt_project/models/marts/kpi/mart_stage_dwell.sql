@@ -16,7 +16,7 @@ select
     exited_month,
     stage,
     count(*) as completed_visits,
-    avg(dwell_days) as dwell_days_mean,
+    {{ exact_mean("dwell_days") }} as dwell_days_mean,
     {{ percentile_cont('dwell_days', 0.5) }} as dwell_days_median,
     {{ percentile_cont('dwell_days', 0.9) }} as dwell_days_p90
 from visits

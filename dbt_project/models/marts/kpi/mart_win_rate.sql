@@ -25,9 +25,9 @@ select
     coalesce(sum(amount), 0) as closed_amount,
     {{ safe_divide('coalesce(sum(case when is_won then amount end), 0)', 'sum(amount)') }} as win_rate_by_amount,
     count(lead_to_won_days) as won_deals_from_leads,
-    avg(lead_to_won_days) as sales_cycle_days_from_lead_mean,
+    {{ exact_mean("lead_to_won_days") }} as sales_cycle_days_from_lead_mean,
     {{ percentile_cont('lead_to_won_days', 0.5) }} as sales_cycle_days_from_lead_median,
-    avg(opportunity_to_won_days) as sales_cycle_days_from_opportunity_mean,
+    {{ exact_mean("opportunity_to_won_days") }} as sales_cycle_days_from_opportunity_mean,
     {{ percentile_cont('opportunity_to_won_days', 0.5) }} as sales_cycle_days_from_opportunity_median
 from closed
 group by closed_month, channel, owner_rep_id

@@ -286,9 +286,9 @@ def published_changes(serving: Path) -> dict[str, dict[str, int]]:
 
 def _comparable(conn, path: Path) -> str:
     """The Parquet file as a subquery whose floating-point columns are rounded to 9 decimals: a
-    parallel sum adds in a different order each run, so a mean of the same rows can differ in
-    its last bits between two builds of the same data (three quarters of the rows of
-    mart_response and mart_win_rate at L), which is not a change."""
+    rate or mean is compared as a value, not as bits. (Before the marts summed means exactly, a
+    parallel sum's order moved them in their last bits from one build of the same data to the
+    next: three quarters of the rows of mart_response and mart_win_rate at L.)"""
     columns = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({str(path)!r})").fetchall()
     select = ", ".join(f'round("{name}", 9) AS "{name}"' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
                        for name, kind, *_ in columns)

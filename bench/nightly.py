@@ -275,13 +275,19 @@ def published_changes(serving: Path) -> dict[str, dict[str, int]]:
                 continue
             rows = conn.execute(f"SELECT count(*) FROM read_parquet({str(path)!r})").fetchone()[0]
             try:
-                old, new = _comparable(conn, before / path.name), _comparable(conn, path)
-                added = conn.execute(f"SELECT count(*) FROM (FROM {new} EXCEPT ALL FROM {old})").fetchone()[0]
-                gone = conn.execute(f"SELECT count(*) FROM (FROM {old} EXCEPT ALL FROM {new})").fetchone()[0]
+                added, gone = rows_apart(conn, _comparable(conn, path), _comparable(conn, before / path.name))
             except duckdb.Error:  # new table, or its columns changed: every row is new
                 added, gone = rows, 0
             changes[path.stem] = {"rows": rows, "new_or_changed": added, "gone_or_changed": gone}
     return changes
+
+
+def rows_apart(conn, left: str, right: str) -> tuple[int, int]:
+    """How many rows of ``left`` are not in ``right`` and of ``right`` not in ``left`` (two
+    relations in SQL, compared as multisets: a row twice on one side and once on the other counts)."""
+    only_left = conn.execute(f"SELECT count(*) FROM (FROM {left} EXCEPT ALL FROM {right})").fetchone()[0]
+    only_right = conn.execute(f"SELECT count(*) FROM (FROM {right} EXCEPT ALL FROM {left})").fetchone()[0]
+    return only_left, only_right
 
 
 def _comparable(conn, path: Path) -> str:

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from nightly import ROOT, SCALES, delivery_dates, land, measure, pipeline_env
+from nightly import ROOT, SCALES, delivery_dates, land, measure, pipeline_env, rows_apart
 
 
 def published_tables(home: Path) -> dict[str, Path]:
@@ -41,9 +41,8 @@ def differences(left: dict[str, Path], right: dict[str, Path]) -> dict[str, tupl
                 rows = conn.execute(f"SELECT count(*) FROM read_parquet({str(present)!r})").fetchone()[0]
                 found[name] = (rows, 0) if name in left else (0, rows)
                 continue
-            a, b = f"read_parquet({str(left[name])!r})", f"read_parquet({str(right[name])!r})"
-            only_left = conn.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0]
-            only_right = conn.execute(f"SELECT count(*) FROM (FROM {b} EXCEPT ALL FROM {a})").fetchone()[0]
+            only_left, only_right = rows_apart(conn, f"read_parquet({str(left[name])!r})",
+                                               f"read_parquet({str(right[name])!r})")
             if only_left or only_right:
                 found[name] = (only_left, only_right)
     return found

@@ -95,8 +95,12 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
         # The touches classified once: what the increment added equals what a full build classified
         # (loaded_at aside: the day was loaded again).
         _assert_same_rows(conn, "intermediate.int_touch_events", exclude=("loaded_at",))
+        # The touches placed again only where a row could differ hold what a full build holds.
+        _assert_same_rows(conn, "intermediate.int_touchpoints", exclude=("event_loaded_at",))
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touch_events.sql")
     assert "settings_fingerprint = '" in compiled.read_text(encoding="utf-8")  # took only unclassified touches
+    compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touchpoints.sql")
+    assert "held.customer_key is distinct from components.customer_key" in compiled.read_text(encoding="utf-8")
 
 
 def _touch_ids(home: Home) -> tuple[set[str], set[str]]:

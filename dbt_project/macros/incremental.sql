@@ -69,3 +69,10 @@
 {% macro relation_has_column(relation, column) -%}
     {{- return(column in (adapter.get_columns_in_relation(relation) | map(attribute='name') | list)) -}}
 {%- endmacro %}
+
+
+{#- The calling model's code, hashed: an incremental model that keeps rows computed by an earlier
+    version of itself stamps them with it, so that a new version computes them again. -#}
+{% macro code_fingerprint() -%}
+    {{- return(local_md5(model.raw_code)) -}}
+{%- endmacro %}

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id', on_schema_change='sync_all_columns') }}
 {#- Journey attributes for the funnel KPIs: cohort month (local time), mapped channel, the
     furthest canonical stage reached (a skipped stage counts as reached), and the current stage. -#}
 with journeys as (

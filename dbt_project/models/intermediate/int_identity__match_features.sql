@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id', on_schema_change='sync_all_columns') }}
 {#- What the probabilistic matcher compares for each person-level record (CRM lead, WeCom
     contact, external mail address): the person's name, the company (full, normalised) or its
     first characters as a rep writes them in a WeCom remark (陈建华-同辉华通), the rep who serves

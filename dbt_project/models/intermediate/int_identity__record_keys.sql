@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['record_id', 'key_type', 'key_value'], on_schema_change='sync_all_columns') }}
 {#- Edges of the identity graph are shared strong keys: normalised mobile, email, WeCom unionid,
     credit code, Salesforce account, and the normalised company name. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}

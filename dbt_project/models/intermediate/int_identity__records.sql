@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id', on_schema_change='sync_all_columns') }}
 {#- Every source record that can belong to a customer, with the attributes it offers for the
     golden record. record_id = <source>:<entity>:<natural id>. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}

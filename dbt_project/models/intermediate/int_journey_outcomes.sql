@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id', on_schema_change='sync_all_columns') }}
 {#- One row per journey with what the funnel KPIs need: owner (roster rep), channel, the
     opportunity's creation and amount, the furthest and current stage, and — when the journey's
     current stage is terminal — when it closed. A deal re-opened after it was lost is judged by

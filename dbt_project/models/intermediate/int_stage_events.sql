@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'event_sequence'], on_schema_change='sync_all_columns') }}
 {#- Every entry of a journey into a canonical stage: the lead's creation enters `lead`, each
     OpportunityHistory row enters the canonical stage its vendor stage maps to (stage_map seed). -#}
 with journeys as (

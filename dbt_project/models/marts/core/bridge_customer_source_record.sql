@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id', on_schema_change='append_new_columns') }}
 select
     records.record_id,
     records.source,

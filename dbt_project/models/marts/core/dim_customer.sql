@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='customer_key', on_schema_change='append_new_columns') }}
 {#- The single customer view: one row per connected component of the identity graph. Each
     golden attribute is taken from the source ranked first by the survivorship_rules seed
     (most recent value on ties) and carries its winning source. Activity (first/last touch),

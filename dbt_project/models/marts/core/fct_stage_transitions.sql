@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='transition_id', on_schema_change='append_new_columns') }}
 {#- One row per move of a journey between canonical stages (int_stage_spells: consecutive
     entries into the same canonical stage are not moves), with the dwell in the stage it left
     and the evidence the entered stage requires (K18). -#}

@@ -1,6 +1,6 @@
 {#- A table, not a view: picking the latest version of each record is a window over every
     delivered version, and several models read this one; as a view each of them paid for it. -#}
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='lead_id', on_schema_change='sync_all_columns') }}
 
 with versions as (
     {{ latest_version(source('raw_crm', 'leads'), ['lead_id']) }}

@@ -1,3 +1,4 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns') }}
 {#- One row per visit of a journey to a canonical stage: consecutive entries into the same
     canonical stage (Qualification → Needs Analysis, both `intent`) are one visit. A visit ends
     when the next one starts; the current visit has no end. Amount and expected close date are

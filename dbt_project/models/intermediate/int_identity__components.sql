@@ -64,7 +64,7 @@ edges as (
 neighbourhoods as (
     select
         records.record_id,
-        coalesce(string_agg(edges.linked_record_id, ',' order by edges.linked_record_id), '') as neighbours
+        coalesce({{ sorted_string_agg('edges.linked_record_id', "','") }}, '') as neighbours
     from {{ ref('int_identity__records') }} as records
     left join edges on edges.record_id = records.record_id
     group by records.record_id

@@ -12,7 +12,7 @@ with components as (
 current_keys as (
     select
         customer_key,
-        md5(string_agg(record_id, '|' order by record_id)) as member_fingerprint,
+        md5({{ sorted_string_agg('record_id', "'|'") }}) as member_fingerprint,
         count(*) as member_records
     from components
     group by customer_key

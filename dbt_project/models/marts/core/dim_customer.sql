@@ -20,7 +20,7 @@ rules as (
 ),
 
 members as (
-    select components.customer_key, records.*
+    select components.customer_key, components.component_id, records.*
     from records
     inner join components on components.record_id = records.record_id
 ),
@@ -115,7 +115,7 @@ lifecycle as (
 ),
 
 tags as (
-    select customer_key, string_agg(tag, ',' order by tag) as behaviour_tags
+    select customer_key, {{ sorted_string_agg('tag', "','") }} as behaviour_tags
     from {{ ref('int_customer_behaviour_tags') }}
     group by customer_key
 ),
@@ -131,7 +131,6 @@ summary as (
         min(observed_at) as first_seen_at,
         max(observed_at) as last_seen_at
     from members
-    inner join components using (record_id, customer_key)
     group by customer_key
 )
 

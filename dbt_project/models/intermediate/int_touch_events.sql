@@ -28,7 +28,7 @@
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set ours %}('{{ company_domains | join("', '") }}'){% endset %}
 {% set settings_fingerprint = local_md5(company_domains | join(',') ~ '|' ~ pattern_alternation(ref('auto_reply_patterns'))
-                                        ~ '|' ~ model.raw_code) %}
+                                        ~ '|' ~ code_fingerprint()) %}
 
 {#- Per channel, so that each anti join hashes only its own channel's touches. -#}
 with held as (

@@ -6,10 +6,7 @@
     post_hook="
         delete from {{ this }}
         where touchpoint_id not in (select touchpoint_id from {{ ref('int_touch_events') }})
-           or touchpoint_id in (
-               select 'wecom:' || revoked_message_id from {{ ref('stg_wecom__messages') }}
-               where action = 'recall' and revoked_message_id is not null
-           )",
+           or touchpoint_id in ({{ recalled_touchpoint_ids() }})",
 ) }}
 {#- Interactions from every channel (int_touch_events), with the source record of the customer
     side, so the core mart can attach the customer. Direction: `out` when our side (a rep)
@@ -66,9 +63,7 @@ events as (
 ),
 
 recalled as (
-    select distinct 'wecom:' || revoked_message_id as touchpoint_id
-    from {{ ref('stg_wecom__messages') }}
-    where action = 'recall' and revoked_message_id is not null
+    {{ recalled_touchpoint_ids() }}
 ),
 
 touches as (

@@ -4,7 +4,8 @@ table holding exactly what the model computes, and writes only the rows that dif
 On a copy of the demo warehouse, rows of a built table are tampered with (a value changed, a row
 deleted, a stray row added) while the model's inputs stay as they were, so the model still
 computes the table as built. `dbt run` of the model must then give back the built table, row for
-row, having found exactly the three tampered keys to write."""
+row, having found exactly the tampered keys to write (a tampered key column is two: the key gone
+and the key added)."""
 
 from __future__ import annotations
 

@@ -31,9 +31,7 @@
         full join {{ target }} as held on {{ on_keys }}
         where held.{{ keys[0] }} is null
            or new.{{ keys[0] }} is null
-           or ({% for column in columns %}held.{{ adapter.quote(column) }}{% if not loop.last %}, {% endif %}{% endfor %})
-              is distinct from
-              ({% for column in columns %}new.{{ adapter.quote(column) }}{% if not loop.last %}, {% endif %}{% endfor %})
+           or ({{ changed_rows_columns('held', columns) }}) is distinct from ({{ changed_rows_columns('new', columns) }})
     {%- endset -%}
     {%- do run_query(find_changed) -%}
     {%- set differing = run_query('select count(*) from ' ~ changed).columns[0].values()[0] -%}
@@ -44,9 +42,16 @@
     where {{ on_keys }};
 
     insert into {{ target }} ({{ get_quoted_csv(columns) }})
-    select {% for column in columns %}new.{{ adapter.quote(column) }}{% if not loop.last %}, {% endif %}{% endfor %}
+    select {{ changed_rows_columns('new', columns) }}
     from {{ source }} as new
     semi join {{ changed }} as held on {{ on_keys }};
 
     drop table {{ changed }}
+{%- endmacro %}
+
+
+
+{#- The columns, quoted and qualified by the alias: held.a, held.b, … -#}
+{% macro changed_rows_columns(alias, columns) -%}
+    {%- for column in columns %}{{ alias }}.{{ adapter.quote(column) }}{% if not loop.last %}, {% endif %}{% endfor -%}
 {%- endmacro %}

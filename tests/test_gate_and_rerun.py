@@ -42,8 +42,8 @@ def _deliver_history_row(home, history_id: str, changes: dict[int, str]) -> None
 
 
 KEYS_QUERY = "SELECT record_id, customer_key FROM marts.bridge_customer_source_record ORDER BY record_id"
-HISTORY_QUERY = ("SELECT count(*), count(DISTINCT member_fingerprint), count(*) FILTER (WHERE first_built_at < last_built_at)"
-                 " FROM intermediate.int_identity__key_history")
+HISTORY_QUERY = ("SELECT member_fingerprint, customer_key, member_records, first_built_at, retired_at"
+                 " FROM intermediate.int_identity__key_history ORDER BY member_fingerprint, customer_key")
 
 
 def test_rerunning_the_same_delivery_changes_no_row_counts_and_no_customer_keys(copied_home):
@@ -51,6 +51,7 @@ def test_rerunning_the_same_delivery_changes_no_row_counts_and_no_customer_keys(
     published_before = _published_rows(copied_home.serving)
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         keys_before = conn.execute(KEYS_QUERY).fetchall()
+        history_before = conn.execute(HISTORY_QUERY).fetchall()
 
     runs = run_pipeline()
 
@@ -61,9 +62,12 @@ def test_rerunning_the_same_delivery_changes_no_row_counts_and_no_customer_keys(
     assert layers_after == before
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         assert conn.execute(KEYS_QUERY).fetchall() == keys_before
-        rows, fingerprints, built_twice = conn.execute(HISTORY_QUERY).fetchone()
-    # Every member set of both runs is in the history once, with one key, built by both runs.
-    assert rows == fingerprints == built_twice == len({key for _, key in keys_before})
+        history_after = conn.execute(HISTORY_QUERY).fetchall()
+    # Every member set is in the history once, with one key, current, and left as the first run
+    # wrote it (same members: nothing to retire, nothing new).
+    assert history_after == history_before
+    assert len({row[0] for row in history_after}) == len(history_after) == len({key for _, key in keys_before})
+    assert all(retired_at is None for *_, retired_at in history_after)
     published_after = _published_rows(copied_home.serving)
     assert published_after["mart_stage_conversion"] == published_before["mart_stage_conversion"]
     assert published_after["dim_customer"] == published_before["dim_customer"]

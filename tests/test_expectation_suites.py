@@ -66,6 +66,19 @@ def test_a_suite_validated_again_in_the_same_process_holds_only_this_runs_expect
         "expect_column_pair_values_a_to_be_greater_than_b"}
 
 
+def test_a_validation_does_not_hash_every_row_of_its_batch():
+    """GX fingerprints a DataFrame batch by hashing all its rows, twice per validation, unless
+    told otherwise through its module threshold; the validation must still see every row."""
+    suite_file = _suite("dim_customer")
+    frame = pd.DataFrame({"customer_key": ["C1", "C2", "C2"], "member_records": [1, 2, 0],
+                          "first_seen_at": pd.to_datetime(["2025-07-01"] * 3, utc=True),
+                          "mobile": ["+8613800000000", None, "+8613800000001"]})
+    result = validate_dataframe(suite_file, frame)
+    assert "pandas_data_fingerprint" not in result.meta["batch_markers"]
+    assert {r.expectation_config.type for r in result.results if not r.success} == {
+        "expect_column_values_to_be_unique", "expect_column_values_to_be_between"}
+
+
 def test_every_published_mart_and_the_staging_it_reads_have_a_suite():
     from orchestration.defs.publish.assets import PUBLISHED
 

@@ -32,7 +32,30 @@ def published_models() -> list[tuple[str, str]]:
     )
 
 
+def published_keys() -> dict[str, str]:
+    """Each published model's key, where it has one: a column with blocking `unique` and
+    `not_null` tests on the whole table. The gate lets nothing be published before those passed,
+    so the serving store may update the table by difference on that column."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    names = {node["unique_id"]: node["alias"] or node["name"] for node in manifest["nodes"].values()
+             if node["resource_type"] == "model" and PUBLISH_TAG in node.get("tags", [])}
+    tested: dict[tuple[str, str], set[str]] = {}
+    for node in manifest["nodes"].values():
+        config = node.get("config", {})
+        if (node["resource_type"] != "test" or node.get("attached_node") not in names or not node.get("column_name")
+                or config.get("severity", "ERROR").upper() != "ERROR" or config.get("where")):
+            continue
+        tested.setdefault((names[node["attached_node"]], node["column_name"]), set()).add(
+            node.get("test_metadata", {}).get("name"))
+    keys: dict[str, str] = {}
+    for (name, column), tests in sorted(tested.items()):
+        if {"unique", "not_null"} <= tests:
+            keys.setdefault(name, column)
+    return keys
+
+
 PUBLISHED = published_models()
+PUBLISHED_KEYS_BY_TABLE = published_keys()
 PUBLISHED_KEYS = [get_asset_key_for_model([funnel_dbt_models], name) for _, name in PUBLISHED]
 # The gate: dbt tests and GX suites alike, on the published marts and on everything they are built
 # from (staging tables, intermediate models, seeds), so a defect caught upstream blocks too.
@@ -76,7 +99,8 @@ def published_marts(
             metadata={"problems": dg.MetadataValue.json(problems), "quality_report": dg.MetadataValue.path(str(report))},
             allow_retries=False,
         )
-    version = publish_tables(Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, run_id)
+    version = publish_tables(Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, run_id,
+                             PUBLISHED_KEYS_BY_TABLE)
     context.log.info(f"Published version {version.version} to {version.path}")
     quality = collect(context.instance, run_id, Path(warehouse.database), version.path)
     report = write_report(serving.root, quality)
@@ -87,6 +111,8 @@ def published_marts(
             "version": version.version,
             "serving_path": dg.MetadataValue.path(str(version.path)),
             "row_counts": dg.MetadataValue.json(version.row_counts),
+            # tables updated by difference from the previous version: keys written in each
+            "keys_written": dg.MetadataValue.json(version.keys_written),
             "dagster/row_count": sum(version.row_counts.values()),
             "open_with": f"duckdb -readonly {version.path}",
         }

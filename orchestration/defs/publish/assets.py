@@ -22,23 +22,21 @@ PUBLISH_TAG = "published"
 SERVING_FILE = "funnel.duckdb"
 
 
-def published_models() -> list[tuple[str, str]]:
-    """(schema, name) of every dbt model tagged `published`, from the manifest."""
-    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
-    return sorted(
-        (node["schema"], node["alias"] or node["name"])
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and PUBLISH_TAG in node.get("tags", [])
-    )
+def _published_model_nodes(manifest: dict) -> list[dict]:
+    return [node for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and PUBLISH_TAG in node.get("tags", [])]
 
 
-def published_keys() -> dict[str, str]:
+def published_models(manifest: dict) -> list[tuple[str, str]]:
+    """(schema, name) of every dbt model tagged `published`."""
+    return sorted((node["schema"], node["alias"] or node["name"]) for node in _published_model_nodes(manifest))
+
+
+def published_keys(manifest: dict) -> dict[str, str]:
     """Each published model's key, where it has one: a column with blocking `unique` and
     `not_null` tests on the whole table. The gate lets nothing be published before those passed,
     so the serving store may update the table by difference on that column."""
-    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
-    names = {node["unique_id"]: node["alias"] or node["name"] for node in manifest["nodes"].values()
-             if node["resource_type"] == "model" and PUBLISH_TAG in node.get("tags", [])}
+    names = {node["unique_id"]: node["alias"] or node["name"] for node in _published_model_nodes(manifest)}
     tested: dict[tuple[str, str], set[str]] = {}
     for node in manifest["nodes"].values():
         config = node.get("config", {})
@@ -54,8 +52,10 @@ def published_keys() -> dict[str, str]:
     return keys
 
 
-PUBLISHED = published_models()
-PUBLISHED_KEYS_BY_TABLE = published_keys()
+_MANIFEST = json.loads(Path(dbt_project.manifest_path).read_text())  # read once, for both
+PUBLISHED = published_models(_MANIFEST)
+PUBLISHED_KEYS_BY_TABLE = published_keys(_MANIFEST)
+del _MANIFEST  # two megabytes that the code location need not keep
 PUBLISHED_KEYS = [get_asset_key_for_model([funnel_dbt_models], name) for _, name in PUBLISHED]
 # The gate: dbt tests and GX suites alike, on the published marts and on everything they are built
 # from (staging tables, intermediate models, seeds), so a defect caught upstream blocks too.

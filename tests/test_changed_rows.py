@@ -14,20 +14,24 @@ import pytest
 
 from conftest import dbt
 
-# model, its table, its unique key, a text column to tamper with
+# model, its table, its unique key, a text column to tamper with, its stamp column (or None)
 MODELS = [
-    ("int_identity__records", "intermediate.int_identity__records", ["record_id"], "customer_name"),
+    ("int_identity__records", "intermediate.int_identity__records", ["record_id"], "customer_name", "written_at"),
     ("int_identity__record_keys", "intermediate.int_identity__record_keys", ["record_id", "key_type", "key_value"],
-     "key_value"),
-    ("fct_stage_transitions", "marts.fct_stage_transitions", ["transition_id"], "moved_by"),
+     "key_value", None),
+    ("fct_stage_transitions", "marts.fct_stage_transitions", ["transition_id"], "moved_by", None),
 ]
 
 
-def _rows(conn: duckdb.DuckDBPyConnection, table: str, keys: list[str]) -> dict[tuple, tuple]:
-    """Every row of the table by its key."""
-    key_list = ", ".join(keys)
+def _rows(conn: duckdb.DuckDBPyConnection, table: str, keys: list[str], stamp: str | None = None) -> dict[tuple, tuple]:
+    """Every row of the table by its key (without its stamp column)."""
+    excluded = ", ".join(keys + ([stamp] if stamp else []))
     return {row[:len(keys)]: row[len(keys):] for row in conn.execute(
-        f"SELECT {key_list}, COLUMNS(* EXCLUDE ({key_list})) FROM {table}").fetchall()}
+        f"SELECT {', '.join(keys)}, COLUMNS(* EXCLUDE ({excluded})) FROM {table}").fetchall()}
+
+
+def _stamps(conn: duckdb.DuckDBPyConnection, table: str, keys: list[str], stamp: str) -> dict[tuple, object]:
+    return {row[:-1]: row[-1] for row in conn.execute(f"SELECT {', '.join(keys)}, {stamp} FROM {table}").fetchall()}
 
 
 def _differing_keys(held: dict[tuple, tuple], result: dict[tuple, tuple]) -> int:
@@ -36,10 +40,10 @@ def _differing_keys(held: dict[tuple, tuple], result: dict[tuple, tuple]) -> int
     return len(held.keys() ^ result.keys()) + sum(held[key] != result[key] for key in held.keys() & result.keys())
 
 
-@pytest.mark.parametrize(("model", "table", "keys", "column"), MODELS, ids=[m[0] for m in MODELS])
-def test_a_run_restores_the_computed_rows_and_writes_only_those(copied_home, tmp_path, model, table, keys, column):
+@pytest.mark.parametrize(("model", "table", "keys", "column", "stamp"), MODELS, ids=[m[0] for m in MODELS])
+def test_a_run_restores_the_computed_rows_and_writes_only_those(copied_home, tmp_path, model, table, keys, column, stamp):
     with duckdb.connect(str(copied_home.warehouse)) as conn:
-        built = _rows(conn, table, keys)
+        built = _rows(conn, table, keys, stamp)
         assert len(built) > 100
         copied, changed, deleted = sorted(built)[:3]
         where = " AND ".join(f"{key} = ?" for key in keys)
@@ -48,7 +52,8 @@ def test_a_run_restores_the_computed_rows_and_writes_only_those(copied_home, tmp
                      f"FROM {table} WHERE {where}", [*stray, *copied])
         conn.execute(f"UPDATE {table} SET {column} = 'tampered' WHERE {where}", list(changed))
         conn.execute(f"DELETE FROM {table} WHERE {where}", list(deleted))
-        tampered = _rows(conn, table, keys)
+        tampered = _rows(conn, table, keys, stamp)
+        stamped_before = _stamps(conn, table, keys, stamp) if stamp else {}
     assert stray in tampered and deleted not in tampered and tampered != built
     expected = _differing_keys(tampered, built)
     assert 3 <= expected <= 4  # a tampered key column is a key gone and a key added
@@ -57,7 +62,12 @@ def test_a_run_restores_the_computed_rows_and_writes_only_those(copied_home, tmp
     assert done.returncode == 0, done.stdout[-3000:]
 
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
-        after = _rows(conn, table, keys)
+        after = _rows(conn, table, keys, stamp)
+        stamped_after = _stamps(conn, table, keys, stamp) if stamp else {}
     assert after == built  # what the model computes, exactly
+    if stamp:  # the rows written carry the new run's stamp, the others keep theirs
+        rewritten = {key for key in stamped_after if stamped_after[key] != stamped_before.get(key)}
+        assert rewritten == {changed, deleted}
+        assert min(stamped_after[key] for key in rewritten) > max(stamped_before.values())
     assert f"{table}: {expected} keys whose rows differ from the result are written" in done.stdout, \
         done.stdout[-3000:]

@@ -10,7 +10,13 @@
     The table then holds what a rebuild would, row for row, whatever the model's code or inputs
     did: nothing is tracked between runs. A new column differs in every row, so the table is
     written in full once (on_schema_change 'sync_all_columns'; a contracted mart must use
-    'append_new_columns', and a column it drops needs a --full-refresh). -#}
+    'append_new_columns', and a column it drops needs a --full-refresh).
+
+    A model may name a stamp column (config stamp_column): the model fills it with the run's
+    start (written_at()), it is left out of the comparison, and so a row keeps the stamp of the
+    run that last wrote it. A model downstream then finds what changed since its own last build
+    without comparing everything (dim_customer). A held row without a stamp (the column is new)
+    counts as changed, so the table is stamped in full once. -#}
 {% macro get_incremental_changed_rows_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
@@ -19,6 +25,8 @@
         {{ exceptions.raise_compiler_error("changed_rows needs the model's unique_key") }}
     {%- endif -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | map('lower') | list -%}
+    {%- set stamp = config.get('stamp_column') -%}
+    {%- set compared = columns | reject('equalto', stamp) | list if stamp else columns -%}
     {%- set changed = adapter.quote(target.identifier ~ '__changed_keys') -%}
     {%- set on_keys -%}
         {% for key in keys %}held.{{ key }} = new.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
@@ -31,7 +39,10 @@
         full join {{ target }} as held on {{ on_keys }}
         where held.{{ keys[0] }} is null
            or new.{{ keys[0] }} is null
-           or ({{ changed_rows_columns('held', columns) }}) is distinct from ({{ changed_rows_columns('new', columns) }})
+           {%- if stamp %}
+           or held.{{ adapter.quote(stamp) }} is null
+           {%- endif %}
+           or ({{ changed_rows_columns('held', compared) }}) is distinct from ({{ changed_rows_columns('new', compared) }})
     {%- endset -%}
     {%- do run_query(find_changed) -%}
     {%- set differing = run_query('select count(*) from ' ~ changed).columns[0].values()[0] -%}
@@ -54,4 +65,12 @@
 {#- The columns, quoted and qualified by the alias: held.a, held.b, … -#}
 {% macro changed_rows_columns(alias, columns) -%}
     {%- for column in columns %}{{ alias }}.{{ adapter.quote(column) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+{%- endmacro %}
+
+
+
+{#- The run's start as a TIMESTAMPTZ literal: what a stamp column holds for the rows a run
+    writes (the same instant in every model of one dbt invocation). -#}
+{% macro written_at() -%}
+    '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00'::timestamptz
 {%- endmacro %}

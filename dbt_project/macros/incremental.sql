@@ -76,3 +76,47 @@
 {% macro code_fingerprint() -%}
     {{- return(local_md5(model.raw_code)) -}}
 {%- endmacro %}
+
+
+{#- A build mark: a one-row table beside an incremental model (<model>__build_mark) that its
+    post-hook replaces after each build, in the build's transaction: when the build started and a
+    fingerprint of the inputs that carry no stamp of their own (the model's code, a seed). The
+    next build reads it at compile time: the stamped rows written after built_at are what
+    changed since, and a different fingerprint means everything may have. -#}
+{% macro build_mark_relation() -%}
+    {{- return(api.Relation.create(database=this.database, schema=this.schema,
+                                   identifier=this.identifier ~ '__build_mark')) -}}
+{%- endmacro %}
+
+
+{#- The mark the last build left, as {'built_at': 'ISO instant', 'fingerprint': '…'}; none on a
+    full build, or when there is none (the first build since the model kept one). -#}
+{% macro held_build_mark() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set relation = build_mark_relation() -%}
+    {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set rows = run_query("select strftime(built_at at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') || '+00', fingerprint from "
+                             ~ relation).rows -%}
+    {{- return({'built_at': rows[0][0], 'fingerprint': rows[0][1]} if rows | length == 1 else none) -}}
+{%- endmacro %}
+
+
+{#- post-hook: leave this build's mark (fingerprint: a SQL expression giving a VARCHAR). -#}
+{% macro write_build_mark(fingerprint) -%}
+    create or replace table {{ build_mark_relation() }} as
+    select {{ written_at() }} as built_at, ({{ fingerprint }}) as fingerprint
+{%- endmacro %}
+
+
+{#- The fingerprint of a model's code and of the whole content of the given relations (seeds,
+    small tables), as a SQL expression: for write_build_mark, and to compare with a held mark. -#}
+{% macro unstamped_inputs_fingerprint(relations) -%}
+    md5('{{ code_fingerprint() }}'
+        {%- for relation in relations %}
+        || '|' || coalesce((select string_agg(cast(t as varchar), ';' order by cast(t as varchar)) from {{ relation }} as t), '')
+        {%- endfor %})
+{%- endmacro %}

@@ -24,7 +24,8 @@
     members and the same edges, and no edge joins it to anything else (such an edge would have
     changed a neighbour list on its side), so it stays as it was. A record no longer among the
     identity records is deleted (post-hook). A table from before neighbours were kept is labelled
-    in full once. -#}
+    in full once. written_at stamps the run that labelled the row: dim_customer computes again
+    the customers with a member labelled since its own last build. -#}
 {% set relabel_changes_only = is_incremental() and relation_has_column(this, 'neighbours') %}
 with recursive keys as (
     select * from {{ ref('int_identity__record_keys') }}
@@ -112,6 +113,7 @@ select
     labels.record_id,
     labels.component_id,
     {{ dbt.hash('labels.component_id') }} as customer_key,
-    to_label.neighbours
+    to_label.neighbours,
+    {{ written_at() }} as written_at
 from labels
 inner join to_label on to_label.record_id = labels.record_id

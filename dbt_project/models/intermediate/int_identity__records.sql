@@ -1,6 +1,9 @@
-{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id', on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id',
+          on_schema_change='sync_all_columns', stamp_column='written_at') }}
 {#- Every source record that can belong to a customer, with the attributes it offers for the
-    golden record. record_id = <source>:<entity>:<natural id>. -#}
+    golden record. record_id = <source>:<entity>:<natural id>. written_at stamps the run that last
+    wrote the record's row (changed_rows leaves an unchanged row as it was), so dim_customer
+    finds the records that changed since its own last build. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 
 with leads as (
@@ -97,4 +100,4 @@ records as (
     from receipts
 )
 
-select * from records
+select *, {{ written_at() }} as written_at from records

@@ -68,7 +68,6 @@
 {%- endmacro %}
 
 
-
 {#- The run's start as a TIMESTAMPTZ literal: what a stamp column holds for the rows a run
     writes (the same instant in every model of one dbt invocation). -#}
 {% macro written_at() -%}

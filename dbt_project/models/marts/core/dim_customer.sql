@@ -26,6 +26,10 @@
 {% set attributes = ['customer_name', 'company_name', 'credit_code', 'mobile', 'email',
                      'wecom_external_userid', 'wecom_unionid'] %}
 {% set sources = ['crm', 'wecom', 'email', 'finance'] %}
+{#- The activity columns of a row, each with its value for a customer without any (none: NULL). -#}
+{% set activity_defaults = {'first_touch_at': none, 'last_touch_at': none, 'touchpoints': '0',
+                            'inbound_touchpoints': '0', 'lifecycle_stage': "'contact'",
+                            'owner_rep_id': none, 'behaviour_tags': "''"} %}
 {% set mark = held_build_mark() %}
 {% set scoped = mark is not none
     and mark.fingerprint == run_query('select ' ~ unstamped_inputs_fingerprint([ref('survivorship_rules')])).columns[0].values()[0] %}
@@ -101,11 +105,11 @@ activity as {% if scoped %}materialized {% endif %}(
         coalesce(touches.customer_key, lifecycle.customer_key, tags.customer_key) as customer_key,
         touches.first_touch_at,
         touches.last_touch_at,
-        coalesce(touches.touchpoints, 0) as touchpoints,
-        coalesce(touches.inbound_touchpoints, 0) as inbound_touchpoints,
-        coalesce(lifecycle.lifecycle_stage, 'contact') as lifecycle_stage,
+        touches.touchpoints,
+        touches.inbound_touchpoints,
+        lifecycle.lifecycle_stage,
         coalesce(lifecycle.owner_rep_id, touches.last_touch_rep_id) as owner_rep_id,
-        coalesce(tags.behaviour_tags, '') as behaviour_tags
+        tags.behaviour_tags
     from touches
     full join lifecycle on lifecycle.customer_key = touches.customer_key
     full join tags on tags.customer_key = coalesce(touches.customer_key, lifecycle.customer_key)
@@ -129,27 +133,19 @@ recomputed as (
     select held.customer_key
     from {{ this }} as held
     left join activity on activity.customer_key = held.customer_key
-    where (held.first_touch_at, held.last_touch_at, held.touchpoints, held.inbound_touchpoints,
-           held.lifecycle_stage, held.owner_rep_id, held.behaviour_tags)
-        is distinct from
-          (activity.first_touch_at, activity.last_touch_at, coalesce(activity.touchpoints, 0),
-           coalesce(activity.inbound_touchpoints, 0), coalesce(activity.lifecycle_stage, 'contact'),
-           activity.owner_rep_id, coalesce(activity.behaviour_tags, ''))
+    where ({{ changed_rows_columns('held', activity_defaults | list) }})
+        is distinct from ({{ columns_or_defaults('activity', activity_defaults) }})
 ),
+{% endif %}
 
 members as (
     select components.customer_key, components.component_id, records.*
     from records
     inner join components on components.record_id = records.record_id
+    {% if scoped %}
     semi join recomputed on recomputed.customer_key = components.customer_key
+    {% endif %}
 ),
-{% else %}
-members as (
-    select components.customer_key, components.component_id, records.*
-    from records
-    inner join components on components.record_id = records.record_id
-),
-{% endif %}
 
 {#- One priority column per attribute for each source (NULL: the source is not trusted for it). -#}
 source_priorities as (
@@ -220,13 +216,7 @@ select
     {% endfor %}
     summary.first_seen_at,
     summary.last_seen_at,
-    activity.first_touch_at,
-    activity.last_touch_at,
-    coalesce(activity.touchpoints, 0) as touchpoints,
-    coalesce(activity.inbound_touchpoints, 0) as inbound_touchpoints,
-    coalesce(activity.lifecycle_stage, 'contact') as lifecycle_stage,
-    activity.owner_rep_id,
-    coalesce(activity.behaviour_tags, '') as behaviour_tags
+    {{ columns_or_defaults('activity', activity_defaults, named=true) }}
 from summary
 left join golden on golden.customer_key = summary.customer_key
 left join activity on activity.customer_key = summary.customer_key

@@ -199,21 +199,27 @@ def pipeline_env(home: Path, scale: Scale) -> dict[str, str]:
 def dbt_timings(since: float, slowest: int = 15) -> dict:
     """What the run's dbt build (started after ``since``) spent, from its run_results.json: its
     elapsed seconds, the seconds summed over models and over data tests (it runs two nodes at a
-    time, so the sums exceed the elapsed), and its slowest models. Where a nightly's time goes is
-    a question of models, which the Dagster step's single figure does not answer."""
+    time, so the sums exceed the elapsed), and its slowest models and data tests. Where a
+    nightly's time goes is a question of nodes, which the Dagster step's single figure does not
+    answer."""
     found = [path for path in (ROOT / "dbt_project" / "target").glob("funnel_dbt_models-*/run_results.json")
              if path.stat().st_mtime >= since]
     if not found:
         return {}
     results = json.loads(max(found, key=lambda path: path.stat().st_mtime).read_text(encoding="utf-8"))
     nodes = [(node["unique_id"], node["execution_time"]) for node in results["results"]]
-    models = sorted(((uid.split(".")[-1], seconds) for uid, seconds in nodes if uid.startswith("model.")),
-                    key=lambda item: -item[1])
+
+    def by_time(prefix: str) -> list[tuple[str, float]]:
+        return sorted(((uid.split(".")[-1] if prefix == "model." else uid.split(".")[2], seconds)
+                       for uid, seconds in nodes if uid.startswith(prefix)), key=lambda item: -item[1])
+
+    models, tests = by_time("model."), by_time("test.")
     return {
         "elapsed": results["elapsed_time"],
         "models_seconds": sum(seconds for _, seconds in models),
-        "tests_seconds": sum(seconds for uid, seconds in nodes if uid.startswith("test.")),
+        "tests_seconds": sum(seconds for _, seconds in tests),
         "slowest_models": dict(models[:slowest]),
+        "slowest_tests": dict(tests[:slowest]),
     }
 
 

@@ -9,6 +9,7 @@
         late delivery loaded out of order;
       * a file the model holds rows from is no longer loaded: a later delivery corrected it, an
         earlier copy replaced it, or its delivery folder was removed and re-ingested;
+      * the table held has no watermark (it was built by an earlier version of the model);
     then the model is emptied (pre-hook) and rebuilt from every raw row, in the same run. -#}
 
 {% macro raw_rows_since_last_build(relation) -%}
@@ -26,6 +27,10 @@
 {% macro raw_history_rewritten(relation) -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(false) }}
+    {%- endif -%}
+    {#- a table built before the model kept the watermark (a table, or changed_rows, then) -#}
+    {%- if not relation_has_column(this, 'loaded_at') or not relation_has_column(this, 'delivery_date') -%}
+        {{ return(true) }}
     {%- endif -%}
     {%- set query -%}
         with mark as (

@@ -1,9 +1,16 @@
-{#- A table, not a view: picking the latest version of each record is a window over every
-    delivered version, and several models read this one; as a view each of them paid for it. -#}
-{{ config(materialized='table') }}
-
+{{ config(
+    materialized='incremental',
+    unique_key='opportunity_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ rebuild_if_raw_history_rewritten(source('raw_crm', 'opportunities')) }}",
+) }}
+{#- Incremental (see macros/incremental.sql): picking the latest version of each record is a
+    window over the delivered versions, which several models read, so it is kept in a table; a
+    run stages only the newly loaded raw rows, a newer version replacing the one held, and the
+    nightly cost follows the new day, not the history. -#}
 with versions as (
-    {{ latest_version(source('raw_crm', 'opportunities'), ['opportunity_id']) }}
+    {{ latest_version(raw_rows_since_last_build(source('raw_crm', 'opportunities')), ['opportunity_id']) }}
 )
 
 select
@@ -22,5 +29,7 @@ select
     last_modified_at,
     _source_system as crm_system,
     _source_file as source_file,
-    _source_line as source_line
+    _source_line as source_line,
+    _delivery_date as delivery_date,
+    _loaded_at as loaded_at
 from versions

@@ -4,8 +4,8 @@
     内容互动率: the rep's outbound chats and mails answered by the customer in the same channel
     within var('interaction_reply_hours') ÷ those sent, counting only messages whose reply window
     has passed by the data's as-of instant. -#}
-with open_weeks as (
-    select * from {{ ref('int_lead_open_weeks') }}
+with spells as (
+    select * from {{ ref('int_lead_spells') }}
 ),
 
 touches as (
@@ -17,23 +17,48 @@ as_of as (
     select as_of_at from {{ ref('int_as_of') }}
 ),
 
+{#- The reported weeks: from the week of the first lead to the week of the as-of instant. -#}
+weeks as (
+    select distinct
+        {{ dbt.date_trunc('week', 'day') }} as week_start
+    from ({{ day_spine(
+        "(select " ~ local_date('min(opened_at)') ~ " from spells)",
+        "(select " ~ local_date('as_of_at') ~ " from as_of)") }}) as days
+),
+
+week_bounds as (
+    select
+        cast(week_start as date) as week_start,
+        {{ local_day_start('week_start') }} as week_start_at,
+        {{ local_day_start(dbt.dateadd('day', 7, 'week_start')) }} as week_end_at
+    from weeks
+),
+
+{#- A lead is open in a week when one of its spells overlaps it; a lead re-opened within a week
+    counts once. -#}
 open_leads as (
-    select week_start, owner_rep_id as rep_id, count(distinct lead_id) as open_leads
-    from open_weeks
-    group by week_start, owner_rep_id
+    select
+        week_bounds.week_start,
+        spells.owner_rep_id as rep_id,
+        count(distinct spells.lead_id) as open_leads
+    from week_bounds
+    inner join spells
+        on spells.opened_at < week_bounds.week_end_at
+        and (spells.closed_at is null or spells.closed_at > week_bounds.week_start_at)
+    group by week_bounds.week_start, spells.owner_rep_id
 ),
 
 {#- A touch counts for the owner of every lead of its customer open at that instant, in the
     touch's own local week. Matching touches to the open spells and then bucketing by week is the
-    same as matching them to the (week, lead) rows of open_weeks, but compares each touch with
-    a customer's few spells instead of with every week of them: the costliest join of the model. -#}
+    same as matching them to every (week, open lead) pair, but compares each touch with a
+    customer's few spells instead of with every week of them. -#}
 touched as (
     select
         {{ local_week('touches.occurred_at') }} as week_start,
         spells.owner_rep_id as rep_id,
         count(distinct touches.touchpoint_id) as follow_up_touches
     from touches
-    inner join {{ ref('int_lead_spells') }} as spells
+    inner join spells
         on spells.customer_key = touches.customer_key
         and touches.occurred_at >= spells.opened_at
         and (spells.closed_at is null or touches.occurred_at < spells.closed_at)
@@ -41,8 +66,7 @@ touched as (
     group by 1, 2
 ),
 
-{#- Weeks outside open_weeks (after the as-of week) fall out here, as they would in a join
-    with open_weeks. -#}
+{#- A touch in a week after the as-of week, where no lead is reported open, falls out here. -#}
 follow_ups as (
     select
         open_leads.week_start,

@@ -1,4 +1,6 @@
-{#- Incremental staging of an append-mostly raw table, exact against a full rebuild.
+{#- Incremental staging of an append-mostly raw table, exact against a full rebuild: the event
+    streams, and the latest versions of the CRM records and WeCom contacts (a window over every
+    delivered version, which several models read, so it is kept in a table).
 
     A run reads only the raw rows loaded since the newest row the model holds, and replaces the
     versions it holds of the same keys (delete+insert on the unique key): a newer delivery's

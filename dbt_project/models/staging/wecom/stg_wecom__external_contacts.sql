@@ -5,10 +5,7 @@
     on_schema_change='sync_all_columns',
     pre_hook="{{ rebuild_if_raw_history_rewritten(source('raw_wecom', 'external_contacts')) }}",
 ) }}
-{#- Incremental (see macros/incremental.sql): picking the latest version of each record is a
-    window over the delivered versions, which several models read, so it is kept in a table; a
-    run stages only the newly loaded raw rows, a newer version replacing the one held, and the
-    nightly cost follows the new day, not the history. -#}
+{#- Incremental, as the event streams are (macros/incremental.sql): the latest versions. -#}
 with versions as (
     {{ latest_version(raw_rows_since_last_build(source('raw_wecom', 'external_contacts')), ['external_userid', 'rep_userid']) }}
 )

@@ -38,8 +38,9 @@ appears again on each day it changed, and the latest delivered version wins. The
 content delivered twice is loaded once.
 
 * A row that breaks its contract (a required field empty, a value of the wrong type, a line that
-  is not JSON, a CSV row with the wrong number of values) goes to `ingest.quarantine` with its
-  file, line and reason; the other rows load.
+  is not JSON, a CSV row with the wrong number of values, an instant later than the end of the
+  delivery day plus a day for clocks: `timestamp_after_delivery`) goes to `ingest.quarantine`
+  with its file, line and reason; the other rows load.
 * A file that cannot be read (undecodable bytes, no header, a required column missing, an API
   error page) fails its entity's asset with a message naming the file and the problem.
 * Columns the contract does not know are kept in the row's `_extra` JSON and reported.

@@ -44,6 +44,28 @@ def test_bad_row_is_quarantined_and_good_rows_load(tmp_path):
     assert loaded == [("00Q1", "+8613800138000"), ("00Q3", "+8613800138000")]
 
 
+def test_a_row_dated_after_its_delivery_is_quarantined(tmp_path):
+    """A delivery of 2026-01-01 (Asia/Shanghai) was exported by the end of that day; a day more is
+    tolerated for clocks, so the last instant it can hold is 2026-01-03 00:00 +08:00, 2026-01-02
+    16:00 UTC. A lead one second later, and one of a mistyped year, are quarantined; one a minute
+    earlier loads."""
+    rows = {lead_id: GOOD_LEAD.replace("00Q1", lead_id).replace("2025-08-01T02:00:00.000+0000", created)
+            for lead_id, created in [("00Q1", "2026-01-02T15:59:00.000+0000"),
+                                     ("00Q2", "2026-01-02T16:00:01.000+0000"),
+                                     ("00Q3", "2062-01-01T02:00:00.000+0000")]}
+    _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", LEAD_HEADER + "\n" + "\n".join(rows.values()) + "\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        report = load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
+        quarantined = conn.execute("SELECT source_line, reason, raw_text, message FROM ingest.quarantine ORDER BY 1").fetchall()
+        loaded = conn.execute("SELECT lead_id FROM raw_crm.leads").fetchall()
+    assert (report.rows_loaded, report.rows_quarantined) == (1, 2)
+    assert report.quarantined_by_reason == {"timestamp_after_delivery": 2}
+    assert loaded == [("00Q1",)]
+    assert [(line, reason, raw) for line, reason, raw, _ in quarantined] == [
+        (3, "timestamp_after_delivery", rows["00Q2"]), (4, "timestamp_after_delivery", rows["00Q3"])]
+    assert "CreatedDate: 2062-01-01T02:00:00+00:00" in quarantined[1][3]
+
+
 def test_same_file_delivered_twice_loads_once_and_reloading_is_idempotent(tmp_path):
     text = f"{LEAD_HEADER}\n{GOOD_LEAD}\n"
     _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", text)

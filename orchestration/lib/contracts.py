@@ -115,6 +115,11 @@ TYPES: Mapping[str, ColumnType] = {
 }
 
 
+# The types whose values are instants (what the time checks of check_not_after apply to);
+# dates (a planned close date, a due date) may lie ahead.
+INSTANT_TYPES = frozenset({"timestamp", "epoch_s", "epoch_ms"})
+
+
 @dataclass(frozen=True)
 class Field:
     """A column of the extract: ``header`` is its name in the export, ``name`` its warehouse name."""
@@ -222,6 +227,21 @@ class EntityContract:
         """(name, export header, converter, required, type) of every field, looked up once: per
         row and field, the attribute and type lookups cost as much as many conversions."""
         return tuple((f.name, f.source_header, TYPES[f.type].convert, f.required, f.type) for f in self.fields)
+
+    @cached_property
+    def _instants(self) -> tuple[tuple[str, str], ...]:
+        """(name, export header) of the fields that hold an instant something happened."""
+        return tuple((f.name, f.source_header) for f in self.fields if f.type in INSTANT_TYPES)
+
+    def check_not_after(self, row: Mapping[str, Any], latest: datetime) -> None:
+        """Raises RowError when an instant of the converted row is later than ``latest``: an
+        extract cannot hold what happened after it was exported, and one such row (a mistyped
+        year) would otherwise become the data's as-of instant for every snapshot KPI."""
+        for name, header in self._instants:
+            value = row[name]
+            if value is not None and value > latest:
+                raise RowError("timestamp_after_delivery",
+                               f"{header}: {value.isoformat()} is later than its delivery allows ({latest.isoformat()})")
 
     def convert(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Typed row from one raw record keyed by export headers; raises RowError on a breach."""

@@ -14,12 +14,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pyarrow as pa
 
+from . import normalise
 from .contracts import EntityContract, TableDef, utc_now
 from .errors import MalformedFileError, RowError
 from .readers import ParsedFile, renamed
@@ -221,9 +222,21 @@ def with_loaded_at(rows: pa.Table, loaded_at: datetime | None) -> pa.Table:
     return rows.set_column(index, field, pa.repeat(pa.scalar(loaded_at, field.type), rows.num_rows))
 
 
+# An extract delivered on day D (a folder date, Asia/Shanghai) was exported by the end of D; a
+# day more absorbs a sender's wrong clock or a time-zone slip (8 hours for UTC read as local).
+DELIVERY_CLOCK_TOLERANCE = timedelta(days=1)
+
+
+def latest_plausible_instant(delivered: date) -> datetime:
+    """The latest instant a row of a delivery of ``delivered`` can hold (later ones are quarantined)."""
+    end_of_day = datetime.combine(delivered + timedelta(days=1), time(), tzinfo=normalise.SHANGHAI)
+    return end_of_day + DELIVERY_CLOCK_TOLERANCE
+
+
 def read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch: RowBatch,
                report: LoadReport) -> FileReport:
     contract = batch.contract
+    latest = latest_plausible_instant(delivered)
     file_report = FileReport(rel, delivered.isoformat(), parsed.encoding)
     if parsed.headers is not None:
         missing = contract.missing_required_headers(parsed.headers)
@@ -242,6 +255,7 @@ def read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch:
                 raise record.error
             assert record.fields is not None
             row = contract.convert(record.fields)
+            contract.check_not_after(row, latest)
         except RowError as error:
             batch.quarantine_row(rel, record.line, error, record.raw_text, delivered)
             report.quarantined_by_reason[error.reason] += 1

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -230,7 +230,8 @@ DELIVERY_CLOCK_TOLERANCE = timedelta(days=1)
 def latest_plausible_instant(delivered: date) -> datetime:
     """The latest instant a row of a delivery of ``delivered`` can hold (later ones are quarantined)."""
     end_of_day = datetime.combine(delivered + timedelta(days=1), time(), tzinfo=normalise.SHANGHAI)
-    return end_of_day + DELIVERY_CLOCK_TOLERANCE
+    # in UTC, as the rows are: aware datetimes of the same tzinfo compare without offsets
+    return (end_of_day + DELIVERY_CLOCK_TOLERANCE).astimezone(timezone.utc)
 
 
 def read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch: RowBatch,

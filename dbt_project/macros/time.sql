@@ -35,3 +35,19 @@
         cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval '1 day'
     ) as spine(spine_day)
 {%- endmacro %}
+
+{#- Every local (reporting_timezone) calendar period of the grain ('week': ISO, from Monday;
+    'month') from the one holding start_date to the one holding end_date (SQL date
+    expressions): its first day (column_name, default the grain) and the UTC instants it begins
+    and ends (<grain>_start_at, <grain>_end_at), for joins with spells of open records. -#}
+{% macro local_periods(grain, start_date, end_date, column_name=none) -%}
+    {%- set column = column_name or grain -%}
+    select
+        {{ column }},
+        {{ local_day_start(column) }} as {{ grain }}_start_at,
+        {{ local_day_start(dbt.dateadd(grain, 1, column)) }} as {{ grain }}_end_at
+    from (
+        select distinct cast({{ dbt.date_trunc(grain, 'day') }} as date) as {{ column }}
+        from ({{ day_spine(start_date, end_date) }}) as days
+    ) as periods
+{%- endmacro %}

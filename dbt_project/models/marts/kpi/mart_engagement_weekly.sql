@@ -18,20 +18,10 @@ as_of as (
 ),
 
 {#- The reported weeks: from the week of the first lead to the week of the as-of instant. -#}
-weeks as (
-    select distinct
-        {{ dbt.date_trunc('week', 'day') }} as week_start
-    from ({{ day_spine(
-        "(select " ~ local_date('min(opened_at)') ~ " from spells)",
-        "(select " ~ local_date('as_of_at') ~ " from as_of)") }}) as days
-),
-
 week_bounds as (
-    select
-        cast(week_start as date) as week_start,
-        {{ local_day_start('week_start') }} as week_start_at,
-        {{ local_day_start(dbt.dateadd('day', 7, 'week_start')) }} as week_end_at
-    from weeks
+    {{ local_periods('week',
+        "(select " ~ local_date('min(opened_at)') ~ " from spells)",
+        "(select " ~ local_date('as_of_at') ~ " from as_of)", column_name='week_start') }}
 ),
 
 {#- A lead is open in a week when one of its spells overlaps it; a lead re-opened within a week

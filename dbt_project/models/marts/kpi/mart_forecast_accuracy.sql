@@ -23,16 +23,9 @@ as_of as (
 ),
 
 months as (
-    select
-        month,
-        {{ local_day_start('month') }} as month_start_at,
-        {{ local_day_start(dbt.dateadd('month', 1, 'month')) }} as month_end_at
-    from (
-        select distinct cast({{ dbt.date_trunc('month', 'day') }} as date) as month
-        from ({{ day_spine(
-            "(select " ~ local_date('min(entered_at)') ~ " from spells)",
-            "(select " ~ local_date('as_of_at') ~ " from as_of)") }}) as days
-    ) as distinct_months
+    {{ local_periods('month',
+        "(select " ~ local_date('min(entered_at)') ~ " from spells)",
+        "(select " ~ local_date('as_of_at') ~ " from as_of)") }}
 ),
 
 forecasts as (

@@ -10,19 +10,10 @@ as_of as (
     select as_of_at from {{ ref('int_as_of') }}
 ),
 
-months as (
-    select distinct cast({{ dbt.date_trunc('month', 'day') }} as date) as month
-    from ({{ day_spine(
-        "(select " ~ local_date('min(opened_at)') ~ " from spells)",
-        "(select " ~ local_date('as_of_at') ~ " from as_of)") }}) as days
-),
-
 month_bounds as (
-    select
-        month,
-        {{ local_day_start('month') }} as month_start_at,
-        {{ local_day_start(dbt.dateadd('month', 1, 'month')) }} as month_end_at
-    from months
+    {{ local_periods('month',
+        "(select " ~ local_date('min(opened_at)') ~ " from spells)",
+        "(select " ~ local_date('as_of_at') ~ " from as_of)") }}
 ),
 
 open_at_start as (

@@ -210,8 +210,9 @@ def dbt_timings(since: float, slowest: int = 15) -> dict:
     nodes = [(node["unique_id"], node["execution_time"]) for node in results["results"]]
 
     def by_time(prefix: str) -> list[tuple[str, float]]:
-        return sorted(((uid.split(".")[-1] if prefix == "model." else uid.split(".")[2], seconds)
-                       for uid, seconds in nodes if uid.startswith(prefix)), key=lambda item: -item[1])
+        # <type>.<project>.<name>[.<hash>]
+        return sorted(((uid.split(".")[2], seconds) for uid, seconds in nodes if uid.startswith(prefix)),
+                      key=lambda item: -item[1])
 
     models, tests = by_time("model."), by_time("test.")
     return {

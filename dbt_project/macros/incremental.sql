@@ -31,7 +31,8 @@
         {{ return(false) }}
     {%- endif -%}
     {#- a table built before the model kept the watermark (a table, or changed_rows, then) -#}
-    {%- if not relation_has_column(this, 'loaded_at') or not relation_has_column(this, 'delivery_date') -%}
+    {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {%- if 'loaded_at' not in held or 'delivery_date' not in held -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set query -%}

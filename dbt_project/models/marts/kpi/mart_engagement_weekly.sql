@@ -25,17 +25,63 @@ week_bounds as (
 ),
 
 {#- A lead is open in a week when one of its spells overlaps it; a lead re-opened within a week
-    counts once. -#}
+    counts once. A spell overlaps the weeks from the one it opened in to the one holding the last
+    instant before it closed (the as-of week while it is open). A lead's overlapping spells under
+    one rep are merged into one range of weeks, and the ranges are counted by a running sum of
+    their starts and ends: the same counts as joining every week to every spell, without comparing
+    each of a million spells with each of a hundred weeks. -#}
+spell_weeks as (
+    select
+        spells.lead_id,
+        spells.owner_rep_id as rep_id,
+        {{ local_week('spells.opened_at') }} as first_week,
+        least(
+            coalesce({{ local_week(dbt.dateadd('microsecond', -1, 'spells.closed_at')) }}, as_of_week.week_start),
+            as_of_week.week_start
+        ) as last_week
+    from spells
+    cross join (select max(week_start) as week_start from week_bounds) as as_of_week
+),
+
+spells_in_order as (
+    select
+        *,
+        max(last_week) over (
+            partition by lead_id, rep_id order by first_week, last_week
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_last_week
+    from spell_weeks
+    where first_week <= last_week
+),
+
+open_ranges as (
+    select rep_id, min(first_week) as first_week, max(last_week) as last_week
+    from (
+        select
+            *,
+            count(*) filter (where earlier_last_week is null or first_week > earlier_last_week) over (
+                partition by lead_id, rep_id order by first_week, last_week rows unbounded preceding
+            ) as range_number
+        from spells_in_order
+    ) as numbered
+    group by lead_id, rep_id, range_number
+),
+
+open_changes as (
+    select rep_id, first_week as week_start, count(*) as change from open_ranges group by 1, 2
+    union all
+    select rep_id, cast({{ dbt.dateadd('day', 7, 'last_week') }} as date), -count(*) from open_ranges group by 1, 2
+),
+
 open_leads as (
     select
         week_bounds.week_start,
-        spells.owner_rep_id as rep_id,
-        count(distinct spells.lead_id) as open_leads
+        open_changes.rep_id,
+        cast(sum(open_changes.change) as bigint) as open_leads
     from week_bounds
-    inner join spells
-        on spells.opened_at < week_bounds.week_end_at
-        and (spells.closed_at is null or spells.closed_at > week_bounds.week_start_at)
-    group by week_bounds.week_start, spells.owner_rep_id
+    inner join open_changes on open_changes.week_start <= week_bounds.week_start
+    group by week_bounds.week_start, open_changes.rep_id
+    having sum(open_changes.change) > 0
 ),
 
 {#- A touch counts for the owner of every lead of its customer open at that instant, in the
@@ -57,7 +103,7 @@ touched as (
 ),
 
 {#- A touch in a week after the as-of week, where no lead is reported open, falls out here. -#}
-follow_ups as (
+follow_ups as materialized (
     select
         open_leads.week_start,
         open_leads.rep_id,
@@ -94,7 +140,7 @@ answered as (
     from messages
 ),
 
-interactions as (
+interactions as materialized (
     select
         week_start,
         coalesce(rep_id, 'unassigned') as rep_id,

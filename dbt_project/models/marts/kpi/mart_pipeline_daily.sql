@@ -27,18 +27,43 @@ days as (
         "(select " ~ local_date('as_of_at') ~ " from as_of)") }}) as spine
 ),
 
-open_positions as (
-    select days.day, spells.stage, spells.amount
-    from days
-    inner join spells
-        on spells.entered_at < days.snapshot_at
-        and (spells.exited_at is null or spells.exited_at >= days.snapshot_at)
+{#- A spell stands at the end of the days from the one it entered (local date) to the day before
+    the one it left, or through the as-of day while it is open. Its count and amount are added on
+    its first day and taken off the day after its last, and each stage's running sum over the
+    days gives what stood open at each day's end: the same figures as comparing every day's end
+    with every spell, without the two-year × two-million-spell join. -#}
+spell_days as (
+    select
+        spells.stage,
+        spells.amount,
+        {{ local_date('spells.entered_at') }} as first_day,
+        coalesce(cast({{ dbt.dateadd('day', -1, local_date('spells.exited_at')) }} as date), as_of_day.day)
+            as last_day
+    from spells
+    cross join (select {{ local_date('as_of_at') }} as day from as_of) as as_of_day
+),
+
+changes as (
+    select stage, day, sum(opened) as opened, sum(amount) as amount
+    from (
+        select stage, first_day as day, 1 as opened, amount from spell_days where first_day <= last_day
+        union all
+        select stage, cast({{ dbt.dateadd('day', 1, 'last_day') }} as date), -1, -amount
+        from spell_days where first_day <= last_day
+    ) as starts_and_ends
+    group by stage, day
 ),
 
 totals as (
-    select day, stage, count(*) as open_opportunities, sum(amount) as open_amount
-    from open_positions
-    group by day, stage
+    select
+        days.day,
+        probability.stage,
+        cast(sum(coalesce(changes.opened, 0)) over stage_days as bigint) as open_opportunities,
+        sum(changes.amount) over stage_days as open_amount
+    from days
+    cross join probability
+    left join changes on changes.day = days.day and changes.stage = probability.stage
+    window stage_days as (partition by probability.stage order by days.day rows unbounded preceding)
 )
 
 select

@@ -202,7 +202,8 @@ def dbt_timings(since: float, slowest: int = 15) -> dict:
     time, so the sums exceed the elapsed), and its slowest models and data tests. Where a
     nightly's time goes is a question of nodes, which the Dagster step's single figure does not
     answer."""
-    found = [path for path in (ROOT / "dbt_project" / "target").glob("funnel_dbt_models-*/run_results.json")
+    # each dbt invocation writes its own target folder; the run's build is the newest since it began
+    found = [path for path in (ROOT / "dbt_project" / "target").glob("*/run_results.json")
              if path.stat().st_mtime >= since]
     if not found:
         return {}

@@ -18,7 +18,7 @@ as_of as (
 ),
 
 {#- The reported weeks: from the week of the first lead to the week of the as-of instant. -#}
-week_bounds as (
+weeks as (
     {{ local_periods('week',
         "(select " ~ local_date('min(opened_at)') ~ " from spells)",
         "(select " ~ local_date('as_of_at') ~ " from as_of)", column_name='week_start') }}
@@ -35,12 +35,10 @@ spell_weeks as (
         spells.lead_id,
         spells.owner_rep_id as rep_id,
         {{ local_week('spells.opened_at') }} as first_week,
-        least(
-            coalesce({{ local_week(dbt.dateadd('microsecond', -1, 'spells.closed_at')) }}, as_of_week.week_start),
-            as_of_week.week_start
-        ) as last_week
+        coalesce({{ local_week(dbt.dateadd('microsecond', -1, 'spells.closed_at')) }}, as_of_week.week_start)
+            as last_week
     from spells
-    cross join (select max(week_start) as week_start from week_bounds) as as_of_week
+    cross join (select max(week_start) as week_start from weeks) as as_of_week
 ),
 
 spells_in_order as (
@@ -75,12 +73,12 @@ open_changes as (
 
 open_leads as (
     select
-        week_bounds.week_start,
+        weeks.week_start,
         open_changes.rep_id,
         cast(sum(open_changes.change) as bigint) as open_leads
-    from week_bounds
-    inner join open_changes on open_changes.week_start <= week_bounds.week_start
-    group by week_bounds.week_start, open_changes.rep_id
+    from weeks
+    inner join open_changes on open_changes.week_start <= weeks.week_start
+    group by weeks.week_start, open_changes.rep_id
     having sum(open_changes.change) > 0
 ),
 

@@ -19,12 +19,9 @@ as_of as (
 ),
 
 days as (
-    select
-        day,
-        {{ local_day_start(dbt.dateadd('day', 1, 'day')) }} as snapshot_at
-    from ({{ day_spine(
+    {{ day_spine(
         "(select " ~ local_date('min(entered_at)') ~ " from spells)",
-        "(select " ~ local_date('as_of_at') ~ " from as_of)") }}) as spine
+        "(select " ~ local_date('as_of_at') ~ " from as_of)") }}
 ),
 
 {#- A spell stands at the end of the days from the one it entered (local date) to the day before
@@ -58,8 +55,10 @@ totals as (
     select
         days.day,
         probability.stage,
+        probability.stage_order,
+        probability.win_probability,
         cast(sum(coalesce(changes.opened, 0)) over stage_days as bigint) as open_opportunities,
-        sum(changes.amount) over stage_days as open_amount
+        coalesce(sum(changes.amount) over stage_days, 0) as open_amount
     from days
     cross join probability
     left join changes on changes.day = days.day and changes.stage = probability.stage
@@ -67,13 +66,11 @@ totals as (
 )
 
 select
-    cast(days.day as date) as day,
-    probability.stage,
-    probability.stage_order,
-    coalesce(totals.open_opportunities, 0) as open_opportunities,
-    coalesce(totals.open_amount, 0) as open_amount,
-    probability.win_probability,
-    coalesce(totals.open_amount, 0) * probability.win_probability as weighted_amount
-from days
-cross join probability
-left join totals on totals.day = days.day and totals.stage = probability.stage
+    day,
+    stage,
+    stage_order,
+    open_opportunities,
+    open_amount,
+    win_probability,
+    open_amount * win_probability as weighted_amount
+from totals

@@ -18,9 +18,12 @@ from conftest import dbt
 MODELS = [
     ("int_identity__records", "intermediate.int_identity__records", ["record_id"], "customer_name", "written_at"),
     ("int_identity__record_keys", "intermediate.int_identity__record_keys", ["record_id", "key_type", "key_value"],
-     "key_value", None),
+     "key_value", "written_at"),
     ("fct_stage_transitions", "marts.fct_stage_transitions", ["transition_id"], "moved_by", None),
 ]
+
+# the models that log the keys a run removes (config removed_log) in <table>__removed
+REMOVED_LOG = {"int_identity__record_keys"}
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, table: str, keys: list[str], stamp: str | None = None) -> dict[tuple, tuple]:
@@ -71,3 +74,10 @@ def test_a_run_restores_the_computed_rows_and_writes_only_those(copied_home, tmp
         assert min(stamped_after[key] for key in rewritten) > max(stamped_before.values())
     assert f"{table}: {expected} keys whose rows differ from the result are written" in done.stdout, \
         done.stdout[-3000:]
+    if model in REMOVED_LOG:  # the keys the run took away are logged, with the run's start
+        tampered_key = tuple("tampered" if key == column else value for key, value in zip(keys, changed))
+        gone = {stray} | ({tampered_key} if column in keys else set())
+        with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+            logged = conn.execute(f"SELECT {', '.join(keys)}, removed_at FROM {table}__removed").fetchall()
+        assert {row[:-1] for row in logged} == gone
+        assert {row[-1] for row in logged} <= set(stamped_after.values())  # the run's stamp

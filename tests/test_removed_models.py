@@ -8,7 +8,9 @@ import duckdb
 
 from conftest import dbt
 
-LEFT_BY_REMOVED_MODELS = {("intermediate", "int_removed_model"), ("marts", "mart_renamed_since")}
+# a removed model's table, its side table (a log of removed keys), a renamed model's view
+LEFT_BY_REMOVED_MODELS = {("intermediate", "int_removed_model"), ("intermediate", "int_removed_model__removed"),
+                          ("marts", "mart_renamed_since")}
 NOT_THE_PROJECTS = {("intermediate", "analyst_notes"), ("raw_crm", "int_scratch")}
 
 
@@ -20,6 +22,7 @@ def _relations(warehouse) -> set[tuple[str, str]]:
 def _plant(warehouse) -> None:
     with duckdb.connect(str(warehouse)) as conn:
         conn.execute("CREATE TABLE intermediate.int_removed_model AS SELECT 1 AS x")
+        conn.execute("CREATE TABLE intermediate.int_removed_model__removed AS SELECT 1 AS x")
         conn.execute("CREATE VIEW marts.mart_renamed_since AS SELECT 1 AS x")
         conn.execute("CREATE TABLE intermediate.analyst_notes AS SELECT 'keep me' AS note")
         conn.execute("CREATE TABLE raw_crm.int_scratch AS SELECT 1 AS x")
@@ -41,5 +44,8 @@ def test_a_run_drops_what_no_model_builds_and_keeps_the_rest(copied_home, tmp_pa
     after = _relations(copied_home.warehouse)
     assert after == before - LEFT_BY_REMOVED_MODELS
     assert ("marts", "dim_customer__build_mark") in after and ("marts", "dim_customer") in after
+    # the tables models keep beside their own stay (side_relation)
+    assert {("intermediate", "int_identity__components__inputs"),
+            ("intermediate", "int_identity__components__build_mark")} <= after
     for schema, name in sorted(LEFT_BY_REMOVED_MODELS):
         assert f"{schema}.{name}: no model builds it any more; dropped" in ran.stdout

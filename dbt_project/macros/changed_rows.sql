@@ -16,7 +16,13 @@
     start (written_at()), it is left out of the comparison, and so a row keeps the stamp of the
     run that last wrote it. A model downstream then finds what changed since its own last build
     without comparing everything (dim_customer). A held row without a stamp (the column is new)
-    counts as changed, so the table is stamped in full once. -#}
+    counts as changed, so the table is stamped in full once.
+
+    A model may also keep a log of the keys a run removed (config removed_log=true): the keys
+    held that the result no longer has go into <model>__removed with the run's start
+    (removed_at), so that a model downstream finds, with the stamps, every key added or gone
+    since its own last build (int_identity__components). A key whose row only changed is not
+    logged: it is stamped again. -#}
 {% macro get_incremental_changed_rows_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
@@ -32,9 +38,10 @@
         {% for key in keys %}held.{{ key }} = new.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
     {%- endset -%}
 
+    {%- set removed_log = config.get('removed_log', false) -%}
     {%- set find_changed -%}
         create or replace temporary table {{ changed }} as
-        select {% for key in keys %}coalesce(new.{{ key }}, held.{{ key }}) as {{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+        select {% for key in keys %}coalesce(new.{{ key }}, held.{{ key }}) as {{ key }}, {% endfor %}new.{{ keys[0] }} is null as is_gone
         from {{ source }} as new
         full join {{ target }} as held on {{ on_keys }}
         where held.{{ keys[0] }} is null
@@ -48,6 +55,15 @@
     {%- set differing = run_query('select count(*) from ' ~ changed).columns[0].values()[0] -%}
     {%- do log(target.schema ~ '.' ~ target.identifier ~ ': ' ~ differing ~ ' keys whose rows differ from the result are written (changed_rows)', info=True) -%}
 
+    {% if removed_log -%}
+    {%- set log = side_relation(target, 'removed') -%}
+    create table if not exists {{ log }} as
+    select {{ changed_rows_columns('held', keys) }}, {{ written_at() }} as removed_at from {{ target }} as held where false;
+
+    insert into {{ log }}
+    select {{ changed_rows_columns('gone', keys) }}, {{ written_at() }} from {{ changed }} as gone where gone.is_gone;
+
+    {% endif -%}
     delete from {{ target }} as held
     using {{ changed }} as new
     where {{ on_keys }};

@@ -92,8 +92,41 @@
     next build reads it at compile time: the stamped rows written after built_at are what
     changed since, and a different fingerprint means everything may have. -#}
 {% macro build_mark_relation() -%}
-    {{- return(api.Relation.create(database=this.database, schema=this.schema,
-                                   identifier=this.identifier ~ '__build_mark')) -}}
+    {{- return(side_relation(this, 'build_mark')) -}}
+{%- endmacro %}
+
+
+{#- A table an incremental model keeps beside its own (<model>__<suffix>, in its schema): its
+    build mark, the keys it removed (changed_rows' removed_log), the inputs it last built from.
+    The suffixes are those in side_relation_suffixes(), which the clean-up of removed models
+    leaves alone. -#}
+{% macro side_relation(relation, suffix) -%}
+    {%- if suffix not in side_relation_suffixes() -%}
+        {{ exceptions.raise_compiler_error("side_relation: unknown suffix " ~ suffix) }}
+    {%- endif -%}
+    {{- return(api.Relation.create(database=relation.database, schema=relation.schema,
+                                   identifier=relation.identifier ~ '__' ~ suffix)) -}}
+{%- endmacro %}
+
+
+{% macro side_relation_suffixes() -%}
+    {{- return(['build_mark', 'removed', 'inputs']) -}}
+{%- endmacro %}
+
+
+{#- Whether the relation exists in the warehouse now (at execution; false while parsing). Asked of
+    the warehouse, not of dbt's relation cache: a side table another model's run made in SQL of
+    its own (a removed_log) is not in the cache until the next invocation. -#}
+{% macro relation_exists(relation) -%}
+    {%- if not execute -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select count(*) from information_schema.tables
+        where table_catalog = '{{ relation.database }}' and table_schema = '{{ relation.schema }}'
+          and table_name = '{{ relation.identifier }}'
+    {%- endset -%}
+    {{- return(run_query(query).columns[0].values()[0] > 0) -}}
 {%- endmacro %}
 
 

@@ -4,7 +4,8 @@
 
     Only relations that look like the project's models are touched: in a schema the project's
     models build into, named with a model prefix (stg_, int_, dim_, fct_, bridge_, mart_), and
-    neither a node of the project nor the build mark of one. Anything else (a table an analyst
+    neither a node of the project nor a table one keeps beside its own (side_relation: its build mark,
+    removed keys, inputs). Anything else (a table an analyst
     made, a raw or ingest table) is left alone. It runs after `dbt run` and `dbt build` only,
     whatever their selection: the graph, not the selection, says what the project builds. -#}
 {% macro drop_relations_of_removed_models() -%}
@@ -26,8 +27,11 @@
         ~ " and regexp_matches(table_name, '^(stg|int|dim|fct|bridge|mart)_')") -%}
     {%- for row in found.rows -%}
         {%- set name = (row[0] ~ '.' ~ row[1]) | lower -%}
-        {%- set base = name[:-('__build_mark' | length)] if name.endswith('__build_mark') else name -%}
-        {%- if base not in built -%}
+        {%- set sides = [] -%}
+        {%- for suffix in side_relation_suffixes() if name.endswith('__' ~ suffix) -%}
+            {%- do sides.append(name[:-(suffix | length + 2)]) -%}
+        {%- endfor -%}
+        {%- if (sides[0] if sides else name) not in built -%}
             {%- set kind = 'view' if row[2] == 'VIEW' else 'table' -%}
             {%- do log(row[0] ~ '.' ~ row[1] ~ ': no model builds it any more; dropped', info=True) -%}
             {%- do run_query('drop ' ~ kind ~ ' if exists ' ~ adapter.quote(row[0]) ~ '.' ~ adapter.quote(row[1])) -%}

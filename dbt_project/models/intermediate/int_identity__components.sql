@@ -3,7 +3,14 @@
     unique_key='record_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} where record_id not in (select record_id from {{ ref('int_identity__records') }})",
+    post_hook=[
+        "delete from {{ this }} where record_id not in (select record_id from {{ ref('int_identity__records') }})",
+        "create or replace table {{ side_relation(this, 'inputs') }} as
+         select 'junk_key' as kind, key_type as a, key_value as b from {{ ref('int_identity__junk_keys') }}
+         union all
+         select 'link', record_id_l, record_id_r from {{ ref('int_identity__probabilistic_links') }} where is_link",
+        "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}",
+    ],
 ) }}
 {#- Customers are the connected components of the identity graph. Its edges are shared keys and
     the probabilistic links marked is_link. A key shared by more than
@@ -25,18 +32,45 @@
     changed a neighbour list on its side), so it stays as it was. A record no longer among the
     identity records is deleted (post-hook). A table from before neighbours were kept is labelled
     in full once. written_at stamps the run that labelled the row: dim_customer computes again
-    the customers with a member labelled since its own last build. -#}
+    the customers with a member labelled since its own last build.
+
+    Which neighbours changed is found from what changed since the last build (its build mark),
+    not by computing every record's neighbours again: a record's neighbours follow from its
+    keys, the other holders of those keys, which keys are junk and its probabilistic links, so
+    only these records can have other neighbours now:
+      * the holders of a key added or taken away since (record_keys' written_at stamps and its
+        log of removed keys), or that became or stopped being junk, and the records that lost a
+        key;
+      * both ends of a probabilistic link made or dropped;
+      * a new record.
+    The junk keys and links of the last build are held beside the table (<model>__inputs). The
+    neighbours of those records and of every member of their components are computed (a key's
+    holders, and a link's ends, are all in one component, before the run or after it), and the
+    labelling then works within them. Without a mark, with other code since it, or when the
+    keys were rebuilt since (none of them older than the mark), every record's neighbours are
+    computed and compared. -#}
 {% set relabel_changes_only = is_incremental() and relation_has_column(this, 'neighbours') %}
+{% set mark = held_build_mark() if relabel_changes_only else none %}
+{% set keys_relation = ref('int_identity__record_keys') %}
+{% set removed_keys = side_relation(keys_relation, 'removed') if mark is not none else none %}
+{% set held_inputs = side_relation(this, 'inputs') if mark is not none else none %}
+{% set from_changes = mark is not none and relation_exists(held_inputs)
+    and relation_has_column(keys_relation, 'written_at')
+    and mark.fingerprint == run_query('select ' ~ unstamped_inputs_fingerprint([])).columns[0].values()[0]
+    and run_query("select coalesce(min(written_at) <= '" ~ mark.built_at ~ "'::timestamptz, false) from "
+                  ~ keys_relation).columns[0].values()[0] %}
+{% set since %}'{{ mark.built_at if from_changes else '' }}'::timestamptz{% endset %}
+{#- record_keys keeps its log from its first incremental run on: none yet, none removed -#}
+{% if from_changes and not relation_exists(removed_keys) %}
+    {% set removed_keys %}(select record_id, key_type, key_value, null::timestamptz as removed_at from {{ keys_relation }} where false){% endset %}
+{% endif %}
+
 with recursive keys as (
-    select * from {{ ref('int_identity__record_keys') }}
+    select record_id, key_type, key_value from {{ keys_relation }}
 ),
 
-usable_keys as (
-    select keys.key_type, keys.key_value, min(keys.record_id) as anchor_id
-    from keys
-    anti join {{ ref('int_identity__junk_keys') }} as junk
-        on junk.key_type = keys.key_type and junk.key_value = keys.key_value
-    group by keys.key_type, keys.key_value
+junk_keys as (
+    select key_type, key_value from {{ ref('int_identity__junk_keys') }}
 ),
 
 probable_links as (
@@ -44,22 +78,116 @@ probable_links as (
     where is_link
 ),
 
+{% if from_changes %}
+held_inputs as (
+    select * from {{ held_inputs }}
+),
+
+{#- keys whose holders may differ from the last build's: added to or taken from a record, or
+    junk now and not then (or then and not now) -#}
+changed_keys as (
+    select key_type, key_value from {{ keys_relation }} where written_at > {{ since }}
+    union
+    select key_type, key_value from {{ removed_keys }} where removed_at > {{ since }}
+    union
+    (
+        select key_type, key_value from junk_keys
+        except
+        select a, b from held_inputs where kind = 'junk_key'
+    )
+    union
+    (
+        select a, b from held_inputs where kind = 'junk_key'
+        except
+        select key_type, key_value from junk_keys
+    )
+),
+
+changed_links as (
+    (
+        select record_id_l, record_id_r from probable_links
+        except
+        select a, b from held_inputs where kind = 'link'
+    )
+    union all
+    (
+        select a, b from held_inputs where kind = 'link'
+        except
+        select record_id_l, record_id_r from probable_links
+    )
+),
+
+affected as (
+    select keys.record_id from keys semi join changed_keys using (key_type, key_value)
+    union
+    select record_id from {{ removed_keys }} where removed_at > {{ since }}
+    union
+    select record_id_l from changed_links
+    union
+    select record_id_r from changed_links
+    union
+    select records.record_id
+    from {{ ref('int_identity__records') }} as records
+    anti join {{ this }} as held on held.record_id = records.record_id
+    where records.written_at > {{ since }}
+),
+
+{#- the affected records and every member of their components: all the holders of their keys
+    and the ends of their links are among them -#}
+scope as materialized (
+    select record_id from affected
+    union
+    select held.record_id
+    from {{ this }} as held
+    semi join (
+        select component_id from {{ this }} as previous semi join affected using (record_id)
+    ) as components using (component_id)
+),
+
+scoped_keys as (
+    select keys.* from keys
+    semi join (select distinct key_type, key_value from keys semi join scope using (record_id)) as held_by_scope
+        using (key_type, key_value)
+),
+
+scoped_links as (
+    select * from probable_links
+    where record_id_l in (select record_id from scope) or record_id_r in (select record_id from scope)
+),
+{% else %}
+scoped_keys as (
+    select * from keys
+),
+
+scoped_links as (
+    select * from probable_links
+),
+{% endif %}
+
+usable_keys as (
+    select scoped_keys.key_type, scoped_keys.key_value, min(scoped_keys.record_id) as anchor_id
+    from scoped_keys
+    anti join junk_keys as junk
+        on junk.key_type = scoped_keys.key_type and junk.key_value = scoped_keys.key_value
+    group by scoped_keys.key_type, scoped_keys.key_value
+),
+
 edges as (
-    select keys.record_id, usable_keys.anchor_id as linked_record_id
-    from keys
+    select scoped_keys.record_id, usable_keys.anchor_id as linked_record_id
+    from scoped_keys
     inner join usable_keys
-        on usable_keys.key_type = keys.key_type and usable_keys.key_value = keys.key_value
-    where keys.record_id <> usable_keys.anchor_id
+        on usable_keys.key_type = scoped_keys.key_type and usable_keys.key_value = scoped_keys.key_value
+    where scoped_keys.record_id <> usable_keys.anchor_id
     union
-    select usable_keys.anchor_id, keys.record_id
-    from keys
+    select usable_keys.anchor_id, scoped_keys.record_id
+    from scoped_keys
     inner join usable_keys
-        on usable_keys.key_type = keys.key_type and usable_keys.key_value = keys.key_value
-    where keys.record_id <> usable_keys.anchor_id
+        on usable_keys.key_type = scoped_keys.key_type and usable_keys.key_value = scoped_keys.key_value
+    where scoped_keys.record_id <> usable_keys.anchor_id
     union
-    select record_id_l, record_id_r from probable_links
+    select record_id_l, record_id_r from scoped_links
     union
-    select record_id_r, record_id_l from probable_links
+    select record_id_r, record_id_l from scoped_links
 ),
 
 neighbourhoods as (
@@ -68,6 +196,9 @@ neighbourhoods as (
         coalesce({{ sorted_string_agg('edges.linked_record_id', "','") }}, '') as neighbours
     from {{ ref('int_identity__records') }} as records
     left join edges on edges.record_id = records.record_id
+    {% if from_changes %}
+    semi join scope on scope.record_id = records.record_id
+    {% endif %}
     group by records.record_id
 ),
 
@@ -84,10 +215,10 @@ relabelled as (
     union
     select previous.record_id
     from {{ this }} as previous
-    inner join {{ this }} as touched on touched.component_id = previous.component_id
-    semi join changed on changed.record_id = touched.record_id
+    semi join (
+        select component_id from {{ this }} as touched semi join changed using (record_id)
+    ) as components using (component_id)
 ),
-
 to_label as (
     select neighbourhoods.* from neighbourhoods semi join relabelled using (record_id)
 ),

@@ -1,6 +1,10 @@
-{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['record_id', 'key_type', 'key_value'], on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['record_id', 'key_type', 'key_value'],
+          on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true) }}
 {#- Edges of the identity graph are shared strong keys: normalised mobile, email, WeCom unionid,
-    credit code, Salesforce account, and the normalised company name. -#}
+    credit code, Salesforce account, and the normalised company name. written_at stamps the run
+    that added a key to a record, and int_identity__record_keys__removed logs the keys a run took
+    away (changed_rows): int_identity__components finds from both the keys whose holders changed
+    since its own last build. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 with records as (
     select * from {{ ref('int_identity__records') }}
@@ -68,6 +72,6 @@ keys as (
     select 'wecom:contact:' || external_userid, key_type, key_value from chat_keys
 )
 
-select distinct record_id, key_type, key_value
+select distinct record_id, key_type, key_value, {{ written_at() }} as written_at
 from keys
 where key_value is not null and key_value <> ''

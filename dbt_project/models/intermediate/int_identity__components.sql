@@ -4,6 +4,10 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     post_hook=[
+        "create table if not exists {{ side_relation(this, 'removed') }} (record_id varchar, removed_at timestamptz)",
+        "insert into {{ side_relation(this, 'removed') }}
+         select record_id, {{ written_at() }} from {{ this }}
+         where record_id not in (select record_id from {{ ref('int_identity__records') }})",
         "delete from {{ this }} where record_id not in (select record_id from {{ ref('int_identity__records') }})",
         "create or replace table {{ side_relation(this, 'inputs') }} as
          select 'junk_key' as kind, key_type as a, key_value as b from {{ ref('int_identity__junk_keys') }}
@@ -30,7 +34,9 @@
     included) and every member of their previous components; every other component has the same
     members and the same edges, and no edge joins it to anything else (such an edge would have
     changed a neighbour list on its side), so it stays as it was. A record no longer among the
-    identity records is deleted (post-hook). A table from before neighbours were kept is labelled
+    identity records is deleted (post-hook), and logged in <model>__removed with the run's start
+    (int_touchpoints finds there the touches whose customer is gone). A table from before
+    neighbours were kept is labelled
     in full once. written_at stamps the run that labelled the row: dim_customer computes again
     the customers with a member labelled since its own last build.
 

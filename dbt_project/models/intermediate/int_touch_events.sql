@@ -24,7 +24,8 @@
     it does not hold under the current settings fingerprint (company mail domains, auto-reply
     patterns and this model's own code), replacing what it held for those touches; a changed
     setting or a new version of the model therefore reclassifies every touch. A post-hook deletes touches no longer in staging (a corrected or re-ingested
-    delivery). -#}
+    delivery). written_at stamps the run that classified the touch: int_touchpoints places
+    again the touches classified since its own last build. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set ours %}('{{ company_domains | join("', '") }}'){% endset %}
 {% set settings_fingerprint = local_md5(company_domains | join(',') ~ '|' ~ pattern_alternation(ref('auto_reply_patterns'))
@@ -125,5 +126,6 @@ select
     content,
     {{ matches_any_pattern('content', ref('auto_reply_patterns')) }} as is_auto_reply,
     loaded_at,
-    '{{ settings_fingerprint }}' as settings_fingerprint
+    '{{ settings_fingerprint }}' as settings_fingerprint,
+    {{ written_at() }} as written_at
 from touches

@@ -3,10 +3,12 @@
     unique_key='touchpoint_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="
-        delete from {{ this }}
-        where touchpoint_id not in (select touchpoint_id from {{ ref('int_touch_events') }})
-           or touchpoint_id in ({{ recalled_touchpoint_ids() }})",
+    post_hook=[
+        "delete from {{ this }}
+         where touchpoint_id not in (select touchpoint_id from {{ ref('int_touch_events') }})
+            or touchpoint_id in ({{ recalled_touchpoint_ids() }})",
+        "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}",
+    ],
 ) }}
 {#- Interactions from every channel (int_touch_events), with the source record of the customer
     side, so the core mart can attach the customer. Direction: `out` when our side (a rep)
@@ -27,32 +29,58 @@
         chat), the roster's aliases, or this model's code (context_fingerprint).
     A post-hook deletes the touches no longer among the events and those recalled since. At a
     million customers a night places a few tens of thousands of six million touches; writing
-    them all again cost more than finding which to write. -#}
+    them all again cost more than finding which to write.
+
+    Those touches are found from what changed since the last build (its build mark), not by
+    comparing every touch with its event and its record's customer: the events classified since
+    (int_touch_events' written_at), and the touches of the records labelled since
+    (int_identity__components' written_at) or no longer identity records (its log of removed
+    records), when every held row was placed in today's context. Without a mark, in another
+    context, or when the components were labelled from scratch since (none older than the
+    mark), every touch is compared. -#}
 {% set record_prefix = {'wecom': 'wecom:contact:', 'email': 'email:address:', 'crm': 'crm:lead:'} %}
 {% set place_changes_only = is_incremental() and relation_has_column(this, 'context_fingerprint') %}
+{% set mark = held_build_mark() if place_changes_only else none %}
+{% set events_relation = ref('int_touch_events') %}
+{% set components_relation = ref('int_identity__components') %}
+{% set removed_records = side_relation(components_relation, 'removed') if mark is not none else none %}
+{% set from_changes = mark is not none
+    and relation_exists(removed_records)
+    and relation_has_column(events_relation, 'written_at')
+    and run_query("select (select min(context_fingerprint) = " ~ touch_context_fingerprint() ~ " and max(context_fingerprint) = "
+                  ~ touch_context_fingerprint() ~ " from " ~ this ~ ") and (select coalesce(min(written_at) <= '"
+                  ~ mark.built_at ~ "'::timestamptz, false) from " ~ components_relation ~ ")").columns[0].values()[0] %}
+{% set since %}'{{ mark.built_at if from_changes else '' }}'::timestamptz{% endset %}
 
-with reps as (
-    select distinct rep_userid from {{ ref('stg_wecom__external_contacts') }}
-),
-
-rep_aliases as (
+with rep_aliases as (
     select * from {{ ref('int_sales_rep_aliases') }}
 ),
 
+reps as (
+    select distinct rep_userid from {{ ref('stg_wecom__external_contacts') }}
+),
+
 context as (
-    select md5(
-        '{{ code_fingerprint() }}'
-        || '|' || coalesce((select string_agg(rep_userid, ',' order by rep_userid) from reps), '')
-        || '|' || coalesce((select string_agg(alias || '=' || rep_id, ',' order by alias, rep_id) from rep_aliases), '')
-    ) as fingerprint
+    select {{ touch_context_fingerprint() }} as fingerprint
 ),
 
 events as (
     select events.*
-    from {{ ref('int_touch_events') }} as events
-    {% if place_changes_only %}
+    from {{ events_relation }} as events
+    {% if from_changes %}
+    where events.written_at > {{ since }}
+       or events.touchpoint_id in (
+            select held.touchpoint_id
+            from {{ this }} as held
+            semi join (
+                select record_id from {{ components_relation }} where written_at > {{ since }}
+                union all
+                select record_id from {{ removed_records }} where removed_at > {{ since }}
+            ) as relabelled on relabelled.record_id = held.customer_record_id
+        )
+    {% elif place_changes_only %}
     left join {{ this }} as held on held.touchpoint_id = events.touchpoint_id
-    left join {{ ref('int_identity__components') }} as components
+    left join {{ components_relation }} as components
         on components.record_id = held.customer_record_id
     where held.touchpoint_id is null
        or held.event_loaded_at is distinct from events.loaded_at
@@ -108,6 +136,6 @@ select
     sides.event_fingerprint,
     (select fingerprint from context) as context_fingerprint
 from sides
-left join {{ ref('int_identity__components') }} as components
+left join {{ components_relation }} as components
     on components.record_id = sides.customer_record_id
 left join rep_aliases on rep_aliases.alias = sides.source_rep_id

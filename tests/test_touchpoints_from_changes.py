@@ -1,0 +1,70 @@
+"""int_touchpoints places again only the touches whose row can differ, found from what changed
+since its last build (dbt_project/models/intermediate/int_touchpoints.sql).
+
+On a copy of the demo warehouse, two customers are merged by a key added to one record of each,
+and an identity record with touches stops being one. `dbt run` of the components and the
+touchpoints then works from the changes: every touch must carry the customer its customer-side
+record now has (none for the record gone), looked up here with a plain join, while a touch
+tampered with where nothing it is placed from changed is left as it is (the run does not look
+at it, which is the point)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from conftest import Home, dbt
+
+COMPILED = ("compiled", "sales_funnel", "models", "intermediate", "int_touchpoints.sql")
+LOOKUP = """
+    SELECT t.touchpoint_id, t.customer_key, c.customer_key
+    FROM intermediate.int_touchpoints AS t
+    LEFT JOIN intermediate.int_identity__components AS c ON c.record_id = t.customer_record_id"""
+
+
+def _records_with_touches(conn: duckdb.DuckDBPyConnection, count: int) -> list[tuple[str, str]]:
+    """Customer-side records with touches, each of a customer of its own: (record, customer)."""
+    return conn.execute("""
+        SELECT any_value(t.customer_record_id), t.customer_key
+        FROM intermediate.int_touchpoints AS t
+        WHERE t.customer_key IS NOT NULL
+        GROUP BY t.customer_key ORDER BY 2 LIMIT ?""", [count]).fetchall()
+
+
+def _change(home: Home) -> dict[str, str]:
+    with duckdb.connect(str(home.warehouse)) as conn:
+        (merged_a, _), (merged_b, _), (gone, _), (untouched, _) = _records_with_touches(conn, 4)
+        conn.execute("INSERT INTO intermediate.int_identity__record_keys BY NAME "
+                     "SELECT unnest([?, ?]) AS record_id, 'mobile' AS key_type, '+8613999999999' AS key_value, "
+                     "now() AS written_at", [merged_a, merged_b])
+        conn.execute("DELETE FROM intermediate.int_identity__records WHERE record_id = ?", [gone])
+        conn.execute("CREATE TABLE IF NOT EXISTS intermediate.int_identity__record_keys__removed "
+                     "(record_id VARCHAR, key_type VARCHAR, key_value VARCHAR, removed_at TIMESTAMPTZ)")
+        conn.execute("INSERT INTO intermediate.int_identity__record_keys__removed SELECT record_id, key_type, "
+                     "key_value, now() FROM intermediate.int_identity__record_keys WHERE record_id = ?", [gone])
+        conn.execute("DELETE FROM intermediate.int_identity__record_keys WHERE record_id = ?", [gone])
+        tampered = conn.execute("SELECT min(touchpoint_id) FROM intermediate.int_touchpoints "
+                                "WHERE customer_record_id = ?", [untouched]).fetchone()[0]
+        conn.execute("UPDATE intermediate.int_touchpoints SET customer_key = 'tampered' WHERE touchpoint_id = ?",
+                     [tampered])
+    return {"merged_a": merged_a, "merged_b": merged_b, "gone": gone, "tampered": tampered}
+
+
+def test_touches_are_placed_again_from_the_changes_alone(copied_home, tmp_path):
+    changed = _change(copied_home)
+    done = dbt("run", "--select", "int_identity__components", "int_touchpoints", target=tmp_path / "target",
+               home=copied_home)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "events.written_at >" in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")
+
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        placed = {touch: (held, looked_up) for touch, held, looked_up in conn.execute(LOOKUP).fetchall()}
+        customers = dict(conn.execute(
+            "SELECT record_id, customer_key FROM intermediate.int_identity__components WHERE record_id IN (?, ?)",
+            [changed["merged_a"], changed["merged_b"]]).fetchall())
+        gone_touches = conn.execute("SELECT count(*), count(customer_key) FROM intermediate.int_touchpoints "
+                                    "WHERE customer_record_id = ?", [changed["gone"]]).fetchone()
+    assert customers[changed["merged_a"]] == customers[changed["merged_b"]]  # one customer now
+    assert gone_touches[0] > 0 and gone_touches[1] == 0  # its touches kept, with no customer
+    assert placed.pop(changed["tampered"])[0] == "tampered"  # nothing it is placed from changed
+    wrong = {touch: pair for touch, pair in placed.items() if pair[0] != pair[1]}
+    assert not wrong, list(wrong.items())[:5]

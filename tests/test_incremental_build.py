@@ -100,7 +100,7 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
         # The touches placed again only where a row could differ hold what a full build holds.
         _assert_same_rows(conn, "intermediate.int_touchpoints", exclude=("event_loaded_at",))
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touch_events.sql")
-    assert "settings_fingerprint = '" in compiled.read_text(encoding="utf-8")  # took only unclassified touches
+    assert "messages.loaded_at > '" in compiled.read_text(encoding="utf-8")  # took only the rows loaded since
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touchpoints.sql")
     assert "events.written_at >" in compiled.read_text(encoding="utf-8")  # placed from the changes
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_identity__components.sql")

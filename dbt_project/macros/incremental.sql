@@ -62,13 +62,38 @@
 {%- endmacro %}
 
 
-{#- pre-hook of an incremental staging model: empty it when its raw history was rewritten. -#}
+{#- pre-hook of an incremental staging model: empty it when its raw history was rewritten. A
+    staging model built from every raw row (so, first of all, emptied) notes when in
+    <model>__rebuilt: its rows may then have gone, or gone back to older versions, which a model
+    downstream that reads only the rows loaded since its last build cannot see (rebuilt_since). -#}
 {% macro rebuild_if_raw_history_rewritten(relation) -%}
-    {%- if raw_history_rewritten(relation) -%}
-    delete from {{ this }}
+    {%- set marker = side_relation(this, 'rebuilt') -%}
+    {%- set rewritten = raw_history_rewritten(relation) -%}
+    {%- if rewritten -%}
+    delete from {{ this }};
+    {% endif -%}
+    {%- if rewritten or not is_incremental() or not relation_exists(marker) -%}
+    create or replace table {{ marker }} as select {{ written_at() }} as rebuilt_at
     {%- else -%}
     select 1
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- Whether any of the staging relations was built from every raw row after ``built_at`` (an ISO
+    instant), or cannot tell (no note of it): see rebuild_if_raw_history_rewritten. -#}
+{% macro rebuilt_since(relations, built_at) -%}
+    {%- set markers = [] -%}
+    {%- for relation in relations -%}
+        {%- set marker = side_relation(relation, 'rebuilt') -%}
+        {%- if not relation_exists(marker) -%}
+            {{- return(true) -}}
+        {%- endif -%}
+        {%- do markers.append('select rebuilt_at from ' ~ marker) -%}
+    {%- endfor -%}
+    {%- set query = "select coalesce(max(rebuilt_at) > '" ~ built_at ~ "'::timestamptz, true) from ("
+                    ~ markers | join(' union all ') ~ ")" -%}
+    {{- return(run_query(query).columns[0].values()[0] | as_bool) -}}
 {%- endmacro %}
 
 
@@ -97,7 +122,8 @@
 
 
 {#- A table an incremental model keeps beside its own (<model>__<suffix>, in its schema): its
-    build mark, the keys it removed (changed_rows' removed_log), the inputs it last built from.
+    build mark, the keys it removed (changed_rows' removed_log), the inputs it last built from,
+    when it was last built from every raw row (staging).
     The suffixes are those in side_relation_suffixes(), which the clean-up of removed models
     leaves alone. -#}
 {% macro side_relation(relation, suffix) -%}
@@ -110,7 +136,7 @@
 
 
 {% macro side_relation_suffixes() -%}
-    {{- return(['build_mark', 'removed', 'inputs']) -}}
+    {{- return(['build_mark', 'removed', 'inputs', 'rebuilt']) -}}
 {%- endmacro %}
 
 

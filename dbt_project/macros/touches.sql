@@ -17,3 +17,70 @@
         || '|' || coalesce((select string_agg(alias || '=' || rep_id, ',' order by alias, rep_id)
                             from {{ ref('int_sales_rep_aliases') }}), ''))
 {%- endmacro %}
+
+
+{#- The settings every touch event is classified under (int_touch_events), hashed: our mail
+    domains, the auto-reply patterns and the classifying model's code. -#}
+{% macro touch_event_settings_fingerprint() -%}
+    {%- set company_domains = var('company_email_domains').split(',') | map('trim') | list -%}
+    {{- return(local_md5(company_domains | join(',') ~ '|' ~ pattern_alternation(ref('auto_reply_patterns'))
+                         ~ '|' ~ code_fingerprint())) -}}
+{%- endmacro %}
+
+
+{#- Whether int_touch_events can find what to classify from the staging rows loaded since: its
+    last build (the mark) classified under today's settings, and none of its staging inputs was
+    built from every raw row since. Then, per channel, the loaded_at of the newest touch held, as
+    an ISO instant ('-infinity' for a channel without any); otherwise none. -#}
+{% macro touch_events_watermarks() -%}
+    {%- if not execute or not is_incremental() or not relation_has_column(this, 'written_at') -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set mark = held_build_mark() -%}
+    {%- if mark is none or mark.fingerprint != touch_event_settings_fingerprint()
+           or rebuilt_since([ref('stg_wecom__messages'), ref('stg_email__messages'), ref('stg_crm__tasks')],
+                            mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set marks = {'wecom': '-infinity', 'email': '-infinity', 'crm': '-infinity'} -%}
+    {%- for channel, instant in run_query("select channel, strftime(max(loaded_at) at time zone 'UTC', "
+                                          ~ "'%Y-%m-%d %H:%M:%S.%f') || '+00' from " ~ this ~ " group by channel").rows -%}
+        {%- do marks.update({channel: instant}) -%}
+    {%- endfor -%}
+    {{- return(marks) -}}
+{%- endmacro %}
+
+
+{#- pre-hook of int_touch_events: working from the rows loaded since, delete the chats held whose
+    later version is no longer a one-to-one message sent (it is not classified again). -#}
+{% macro touch_events_retire_unqualified() -%}
+    {%- set watermarks = touch_events_watermarks() -%}
+    {%- if watermarks -%}
+    delete from {{ this }} where touchpoint_id in (
+        select 'wecom:' || message_id from {{ ref('stg_wecom__messages') }}
+        where loaded_at > '{{ watermarks.wecom }}'::timestamptz
+          and not (action = 'send' and room_id is null)
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- post-hook of int_touch_events: having compared every touch, delete those no longer in
+    staging (a corrected or re-ingested delivery). Working from the rows loaded since, none can
+    have left staging but those the pre-hook deleted. -#}
+{% macro touch_events_delete_unstaged() -%}
+    {%- if touch_events_watermarks() -%}
+    select 1
+    {%- else -%}
+    delete from {{ this }} where touchpoint_id not in (
+        select 'wecom:' || message_id from {{ ref('stg_wecom__messages') }}
+        where action = 'send' and room_id is null
+        union all
+        select 'email:' || message_key from {{ ref('stg_email__messages') }}
+        union all
+        select 'crm:' || task_id from {{ ref('stg_crm__tasks') }}
+    )
+    {%- endif -%}
+{%- endmacro %}

@@ -3,15 +3,11 @@
     unique_key='touchpoint_id',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    post_hook="
-        delete from {{ this }} where touchpoint_id not in (
-            select 'wecom:' || message_id from {{ ref('stg_wecom__messages') }}
-            where action = 'send' and room_id is null
-            union all
-            select 'email:' || message_key from {{ ref('stg_email__messages') }}
-            union all
-            select 'crm:' || task_id from {{ ref('stg_crm__tasks') }}
-        )",
+    pre_hook="{{ touch_events_retire_unqualified() }}",
+    post_hook=[
+        "{{ touch_events_delete_unstaged() }}",
+        "{{ write_build_mark(\"'\" ~ touch_event_settings_fingerprint() ~ \"'\") }}",
+    ],
 ) }}
 {#- Every chat message sent one-to-one, mail and CRM task as a touch, with what can be told from
     the touch alone: its two parties (sender and counterparty), whether our side sent it where the
@@ -23,17 +19,29 @@
     Incremental, exact against a full rebuild: a run takes the staging rows whose (touch, loaded_at)
     it does not hold under the current settings fingerprint (company mail domains, auto-reply
     patterns and this model's own code), replacing what it held for those touches; a changed
-    setting or a new version of the model therefore reclassifies every touch. A post-hook deletes touches no longer in staging (a corrected or re-ingested
-    delivery). written_at stamps the run that classified the touch: int_touchpoints places
-    again the touches classified since its own last build. -#}
+    setting or a new version of the model therefore reclassifies every touch. A post-hook deletes
+    touches no longer in staging (a corrected or re-ingested delivery). written_at stamps the run
+    that classified the touch: int_touchpoints places again the touches classified since its own
+    last build.
+
+    When the last build (its build mark) was under the same settings and no staging input was
+    built from every raw row since, the touches to classify are found without comparing: the
+    staging rows of each channel loaded after the newest one held (staging takes raw rows in the
+    order they were loaded, and replaces a record's version by a later one), and the pre-hook
+    deletes the held chats whose later version is no longer a one-to-one message sent; nothing
+    else can have left staging (touch_events_watermarks). -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set ours %}('{{ company_domains | join("', '") }}'){% endset %}
-{% set settings_fingerprint = local_md5(company_domains | join(',') ~ '|' ~ pattern_alternation(ref('auto_reply_patterns'))
-                                        ~ '|' ~ code_fingerprint()) %}
+{% set settings_fingerprint = touch_event_settings_fingerprint() %}
+{% set watermarks = touch_events_watermarks() %}
+{% set since = {} %}
+{% for channel, instant in (watermarks or {}).items() %}
+    {% do since.update({channel: "'" ~ instant ~ "'::timestamptz"}) %}
+{% endfor %}
 
 {#- Per channel, so that each anti join hashes only its own channel's touches. -#}
 with held as (
-    {% if is_incremental() %}
+    {% if is_incremental() and not watermarks %}
     select channel, touchpoint_id, loaded_at from {{ this }} where settings_fingerprint = '{{ settings_fingerprint }}'
     {% else %}
     select null::varchar as channel, null::varchar as touchpoint_id, null::timestamptz as loaded_at where false
@@ -52,9 +60,14 @@ wecom as (
         messages.text_content as content,
         messages.loaded_at
     from {{ ref('stg_wecom__messages') }} as messages
+    {% if watermarks %}
+    where messages.loaded_at > {{ since.wecom }}
+      and messages.action = 'send' and messages.room_id is null
+    {% else %}
     anti join (select * from held where channel = 'wecom') as held
         on held.touchpoint_id = 'wecom:' || messages.message_id and held.loaded_at = messages.loaded_at
     where messages.action = 'send' and messages.room_id is null
+    {% endif %}
 ),
 
 emails as (
@@ -62,8 +75,12 @@ emails as (
         messages.*,
         {{ dbt.split_part('messages.from_email', "'@'", 2) }} in {{ ours }} as is_outbound
     from {{ ref('stg_email__messages') }} as messages
+    {% if watermarks %}
+    where messages.loaded_at > {{ since.email }}
+    {% else %}
     anti join (select * from held where channel = 'email') as held
         on held.touchpoint_id = 'email:' || messages.message_key and held.loaded_at = messages.loaded_at
+    {% endif %}
 ),
 
 recipient_sides as (
@@ -103,8 +120,12 @@ crm as (
         tasks.subject as content,
         tasks.loaded_at
     from {{ ref('stg_crm__tasks') }} as tasks
+    {% if watermarks %}
+    where tasks.loaded_at > {{ since.crm }}
+    {% else %}
     anti join (select * from held where channel = 'crm') as held
         on held.touchpoint_id = 'crm:' || tasks.task_id and held.loaded_at = tasks.loaded_at
+    {% endif %}
 ),
 
 touches as (

@@ -57,8 +57,7 @@
 
     {% if removed_log -%}
     {%- set log = side_relation(target, 'removed') -%}
-    create table if not exists {{ log }} as
-    select {{ changed_rows_columns('held', keys) }}, {{ written_at() }} as removed_at from {{ target }} as held where false;
+    {{ create_removed_log(target, keys) }};
 
     insert into {{ log }}
     select {{ changed_rows_columns('gone', keys) }}, {{ written_at() }} from {{ changed }} as gone where gone.is_gone;
@@ -74,6 +73,22 @@
     semi join {{ changed }} as held on {{ on_keys }};
 
     drop table {{ changed }}
+{%- endmacro %}
+
+
+
+{#- The removed log of a changed_rows model (its keys and removed_at), empty if new. The model's
+    post-hook keep_removed_log() makes it on every build, a full one too, so that the log is
+    there from the first build on and a later run does not add a table to the warehouse. -#}
+{% macro create_removed_log(target, keys) -%}
+    create table if not exists {{ side_relation(target, 'removed') }} as
+    select {{ changed_rows_columns('held', keys) }}, {{ written_at() }} as removed_at from {{ target }} as held where false
+{%- endmacro %}
+
+
+{% macro keep_removed_log() -%}
+    {%- set keys = config.get('unique_key') -%}
+    {{ create_removed_log(this, [keys] if keys is string else keys) }}
 {%- endmacro %}
 
 

@@ -141,13 +141,7 @@ affected as (
 {#- the affected records and every member of their components: all the holders of their keys
     and the ends of their links are among them -#}
 scope as materialized (
-    select record_id from affected
-    union
-    select held.record_id
-    from {{ this }} as held
-    semi join (
-        select component_id from {{ this }} as previous semi join affected using (record_id)
-    ) as components using (component_id)
+    {{ with_their_held_components('affected') }}
 ),
 
 scoped_keys as (
@@ -217,13 +211,7 @@ changed as (
 ),
 
 relabelled as (
-    select record_id from changed
-    union
-    select previous.record_id
-    from {{ this }} as previous
-    semi join (
-        select component_id from {{ this }} as touched semi join changed using (record_id)
-    ) as components using (component_id)
+    {{ with_their_held_components('changed') }}
 ),
 to_label as (
     select neighbourhoods.* from neighbourhoods semi join relabelled using (record_id)

@@ -30,16 +30,23 @@
 
 {#- Whether int_touch_events can find what to classify from the staging rows loaded since: its
     last build (the mark) classified under today's settings, and none of its staging inputs was
-    built from every raw row since. Then, per channel, the loaded_at of the newest touch held, as
-    an ISO instant ('-infinity' for a channel without any); otherwise none. -#}
-{% macro touch_events_watermarks() -%}
+    built from every raw row since. -#}
+{% macro touch_events_from_loaded_since() -%}
     {%- if not execute or not is_incremental() or not relation_has_column(this, 'written_at') -%}
-        {{- return(none) -}}
+        {{- return(false) -}}
     {%- endif -%}
     {%- set mark = held_build_mark() -%}
-    {%- if mark is none or mark.fingerprint != touch_event_settings_fingerprint()
-           or rebuilt_since([ref('stg_wecom__messages'), ref('stg_email__messages'), ref('stg_crm__tasks')],
-                            mark.built_at) -%}
+    {{- return(mark is not none and mark.fingerprint == touch_event_settings_fingerprint()
+               and not rebuilt_since([ref('stg_wecom__messages'), ref('stg_email__messages'), ref('stg_crm__tasks')],
+                                     mark.built_at)) -}}
+{%- endmacro %}
+
+
+{#- When int_touch_events works from the rows loaded since (touch_events_from_loaded_since), per
+    channel, the loaded_at of the newest touch held, as an ISO instant ('-infinity' for a channel
+    without any); otherwise none. -#}
+{% macro touch_events_watermarks() -%}
+    {%- if not touch_events_from_loaded_since() -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set marks = {'wecom': '-infinity', 'email': '-infinity', 'crm': '-infinity'} -%}
@@ -71,7 +78,7 @@
     staging (a corrected or re-ingested delivery). Working from the rows loaded since, none can
     have left staging but those the pre-hook deleted. -#}
 {% macro touch_events_delete_unstaged() -%}
-    {%- if touch_events_watermarks() -%}
+    {%- if touch_events_from_loaded_since() -%}
     select 1
     {%- else -%}
     delete from {{ this }} where touchpoint_id not in (

@@ -4,7 +4,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     post_hook=[
-        "create table if not exists {{ side_relation(this, 'removed') }} (record_id varchar, removed_at timestamptz)",
+        "{{ keep_removed_log() }}",
         "insert into {{ side_relation(this, 'removed') }}
          select record_id, {{ written_at() }} from {{ this }}
          where record_id not in (select record_id from {{ ref('int_identity__records') }})",
@@ -52,24 +52,20 @@
     The junk keys and links of the last build are held beside the table (<model>__inputs). The
     neighbours of those records and of every member of their components are computed (a key's
     holders, and a link's ends, are all in one component, before the run or after it), and the
-    labelling then works within them. Without a mark, with other code since it, or when the
-    keys were rebuilt since (none of them older than the mark), every record's neighbours are
-    computed and compared. -#}
+    labelling then works within them. Without a mark or either side table, with other code since
+    the mark, or when the keys were rebuilt since (none of them older than the mark), every
+    record's neighbours are computed and compared. -#}
 {% set relabel_changes_only = is_incremental() and relation_has_column(this, 'neighbours') %}
 {% set mark = held_build_mark() if relabel_changes_only else none %}
 {% set keys_relation = ref('int_identity__record_keys') %}
 {% set removed_keys = side_relation(keys_relation, 'removed') if mark is not none else none %}
 {% set held_inputs = side_relation(this, 'inputs') if mark is not none else none %}
-{% set from_changes = mark is not none and relation_exists(held_inputs)
+{% set from_changes = mark is not none and relation_exists(held_inputs) and relation_exists(removed_keys)
     and relation_has_column(keys_relation, 'written_at')
     and mark.fingerprint == run_query('select ' ~ unstamped_inputs_fingerprint([])).columns[0].values()[0]
     and run_query("select coalesce(min(written_at) <= '" ~ mark.built_at ~ "'::timestamptz, false) from "
                   ~ keys_relation).columns[0].values()[0] %}
 {% set since %}'{{ mark.built_at if from_changes else '' }}'::timestamptz{% endset %}
-{#- record_keys keeps its log from its first incremental run on: none yet, none removed -#}
-{% if from_changes and not relation_exists(removed_keys) %}
-    {% set removed_keys %}(select record_id, key_type, key_value, null::timestamptz as removed_at from {{ keys_relation }} where false){% endset %}
-{% endif %}
 
 with recursive keys as (
     select record_id, key_type, key_value from {{ keys_relation }}

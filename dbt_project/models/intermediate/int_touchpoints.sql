@@ -44,12 +44,22 @@
 {% set events_relation = ref('int_touch_events') %}
 {% set components_relation = ref('int_identity__components') %}
 {% set removed_records = side_relation(components_relation, 'removed') if mark is not none else none %}
+{% if mark is not none %}
+    {#- every held row placed in today's context, and no component labelled from scratch since -#}
+    {% set placed_in_context_since_mark %}
+        select
+            (select min(held.context_fingerprint) = any_value(context.fingerprint)
+                    and max(held.context_fingerprint) = any_value(context.fingerprint)
+             from {{ this }} as held
+             cross join (select {{ touch_context_fingerprint() }} as fingerprint) as context)
+            and (select coalesce(min(written_at) <= '{{ mark.built_at }}'::timestamptz, false)
+                 from {{ components_relation }})
+    {% endset %}
+{% endif %}
 {% set from_changes = mark is not none
     and relation_exists(removed_records)
     and relation_has_column(events_relation, 'written_at')
-    and run_query("select (select min(context_fingerprint) = " ~ touch_context_fingerprint() ~ " and max(context_fingerprint) = "
-                  ~ touch_context_fingerprint() ~ " from " ~ this ~ ") and (select coalesce(min(written_at) <= '"
-                  ~ mark.built_at ~ "'::timestamptz, false) from " ~ components_relation ~ ")").columns[0].values()[0] %}
+    and run_query(placed_in_context_since_mark).columns[0].values()[0] %}
 {% set since %}'{{ mark.built_at if from_changes else '' }}'::timestamptz{% endset %}
 
 with rep_aliases as (

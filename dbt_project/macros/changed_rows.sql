@@ -92,6 +92,33 @@
 {%- endmacro %}
 
 
+{#- post-hook after keep_removed_log(): delete what every reader of the log has read and is older
+    than var('removed_log_retention_days'), so that a log does not grow a night's removals for
+    ever. A model that reads another's removed log refs it, so its readers are among the model's
+    children; a child reads the rows removed after its build mark, so a row removed at or before
+    the oldest mark of the children that have one is read by all (a child without a mark
+    compares everything at its next build). The days kept serve a look at what recent nights
+    removed; they do not matter to what a reader computes. -#}
+{% macro trim_removed_log() -%}
+    {%- set marks = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values()
+                if node.resource_type == 'model' and model.unique_id in node.depends_on.nodes -%}
+            {%- set mark = side_relation(api.Relation.create(database=node.database, schema=node.schema,
+                                                             identifier=node.alias), 'build_mark') -%}
+            {%- if relation_exists(mark) -%}
+                {%- do marks.append('select built_at from ' ~ mark) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif %}
+    delete from {{ side_relation(this, 'removed') }}
+    where removed_at < {{ written_at() }} - to_days({{ var('removed_log_retention_days') | int }})
+      {%- if marks %}
+      and removed_at <= (select min(built_at) from ({{ marks | join(' union all ') }}))
+      {%- endif %}
+{%- endmacro %}
+
+
 
 {#- The columns, quoted and qualified by the alias: held.a, held.b, … -#}
 {% macro changed_rows_columns(alias, columns) -%}

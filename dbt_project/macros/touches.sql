@@ -20,11 +20,48 @@
 
 
 {#- The settings every touch event is classified under (int_touch_events), hashed: our mail
-    domains, the auto-reply patterns and the classifying model's code. -#}
+    domains, the auto-reply patterns, the behaviour tags' keyword rules and the classifying
+    model's code. -#}
 {% macro touch_event_settings_fingerprint() -%}
     {%- set company_domains = var('company_email_domains').split(',') | map('trim') | list -%}
     {{- return(local_md5(company_domains | join(',') ~ '|' ~ pattern_alternation(ref('auto_reply_patterns'))
-                         ~ '|' ~ code_fingerprint())) -}}
+                         ~ '|' ~ behaviour_keyword_rules() | tojson ~ '|' ~ code_fingerprint())) -}}
+{%- endmacro %}
+
+
+{#- The inbound_text rules of the behaviour_tag_rules seed, by tag: [{tag, keywords}], the
+    rule's |-separated keywords lower-cased (none while parsing). Read at compile time, as the
+    auto-reply patterns are, so that each touch is tagged by an expression of its own row, not a
+    join. Keywords, not regular expressions: a pattern that differs from row to row would be
+    compiled again for every message (half a minute for two million messages), a keyword test
+    is not. -#}
+{% macro behaviour_keyword_rules() -%}
+    {%- set rules = [] -%}
+    {%- if execute -%}
+        {%- for tag, pattern in run_query("select tag, lower(pattern) from " ~ ref('behaviour_tag_rules')
+                                          ~ " where rule_kind = 'inbound_text' and pattern is not null order by tag").rows -%}
+            {%- do rules.append({'tag': tag, 'keywords': pattern.split('|') | select | list}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(rules) -}}
+{%- endmacro %}
+
+
+{#- SQL: the tags of the behaviour keyword rules one of whose keywords the text (lower-cased
+    already: lowering it once per keyword cost seven times the whole test) contains, by tag;
+    null when none does. -#}
+{% macro behaviour_keyword_tags(lowered_text) -%}
+    {%- set rules = behaviour_keyword_rules() -%}
+    {%- if not rules -%}
+    null::varchar[]
+    {%- else -%}
+    nullif(list_filter([
+        {%- for rule in rules %}
+        case when {% for keyword in rule.keywords %}contains({{ lowered_text }}, '{{ keyword | replace("'", "''") }}'){% if not loop.last %} or {% endif %}{% endfor %}
+            then '{{ rule.tag | replace("'", "''") }}' end{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ], lambda tag: tag is not null), []::varchar[])
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -1,7 +1,11 @@
 {#- Behaviour tags per customer from the rules in the behaviour_tag_rules seed: what customers
     write (inbound_text: any of the rule's |-separated keywords, case-insensitive), how long they
     take to decide (decision_days) and how much they write (inbound_touches). One row per
-    customer and tag that applies, with the evidence count. -#}
+    customer and tag that applies, with the evidence count.
+
+    Which keywords a message contains is found once per message, when int_touch_events
+    classifies it (behaviour_tags), not every night for the whole history: here the inbound
+    messages' tags are only counted. -#}
 with rules as (
     select * from {{ ref('behaviour_tag_rules') }}
 ),
@@ -12,18 +16,17 @@ touches as (
 ),
 
 inbound as (
-    select touches.customer_key, lower(events.content) as content_lower
-    from touches
-    inner join {{ ref('int_touch_events') }} as events on events.touchpoint_id = touches.touchpoint_id
-    where touches.direction = 'in'
+    select customer_key, touchpoint_id from touches where direction = 'in'
 ),
 
-{#- Keywords, not regular expressions: a pattern that differs from row to row would be compiled
-    again for every message (half a minute for two million messages), a keyword test is not. -#}
-text_rules as (
-    select tag, min_evidence, string_split(lower(pattern), '|') as keywords
-    from rules
-    where rule_kind = 'inbound_text'
+inbound_tags as (
+    select inbound.customer_key, tagged.tag
+    from inbound
+    inner join (
+        select touchpoint_id, unnest(behaviour_tags) as tag
+        from {{ ref('int_touch_events') }}
+        where behaviour_tags is not null
+    ) as tagged on tagged.touchpoint_id = inbound.touchpoint_id
 ),
 
 journeys as (
@@ -67,12 +70,11 @@ decisions as (
 ),
 
 evidence as (
-    select inbound.customer_key, text_rules.tag, count(*) as evidence_count
-    from inbound
-    inner join text_rules
-        on list_bool_or(list_transform(text_rules.keywords, lambda keyword: contains(inbound.content_lower, keyword)))
-    group by inbound.customer_key, text_rules.tag, text_rules.min_evidence
-    having count(*) >= text_rules.min_evidence
+    select inbound_tags.customer_key, rules.tag, count(*) as evidence_count
+    from inbound_tags
+    inner join rules on rules.rule_kind = 'inbound_text' and rules.tag = inbound_tags.tag
+    group by inbound_tags.customer_key, rules.tag, rules.min_evidence
+    having count(*) >= rules.min_evidence
     union all
     select decisions.customer_key, rules.tag, decisions.decision_days
     from decisions

@@ -12,13 +12,14 @@
 {#- Every chat message sent one-to-one, mail and CRM task as a touch, with what can be told from
     the touch alone: its two parties (sender and counterparty), whether our side sent it where the
     channel says so (mail from our domains, CRM tasks; a WeCom sender is decided against the
-    contact export in int_touchpoints), what was said, and whether it reads as an automated reply.
+    contact export in int_touchpoints), what was said, whether it reads as an automated reply, and
+    which behaviour tags' keywords it contains (int_customer_behaviour_tags counts them).
     Who the customer is, recalls and the rep roster are applied in int_touchpoints, so that this,
     the costly part (content, pattern matching), never has to be redone for the history.
 
     Incremental, exact against a full rebuild: a run takes the staging rows whose (touch, loaded_at)
     it does not hold under the current settings fingerprint (company mail domains, auto-reply
-    patterns and this model's own code), replacing what it held for those touches; a changed
+    patterns, the behaviour keyword rules and this model's own code), replacing what it held for those touches; a changed
     setting or a new version of the model therefore reclassifies every touch. A post-hook deletes
     touches no longer in staging (a corrected or re-ingested delivery). written_at stamps the run
     that classified the touch: int_touchpoints places again the touches classified since its own
@@ -30,6 +31,7 @@
     order they were loaded, and replaces a record's version by a later one), and the pre-hook
     deletes the held chats whose later version is no longer a one-to-one message sent; nothing
     else can have left staging (touch_events_watermarks). -#}
+-- depends_on: {{ ref('behaviour_tag_rules') }} (read at compile time by behaviour_keyword_rules)
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set ours %}('{{ company_domains | join("', '") }}'){% endset %}
 {% set settings_fingerprint = touch_event_settings_fingerprint() %}
@@ -146,7 +148,9 @@ select
     counterparty_id,
     content,
     {{ matches_any_pattern('content', ref('auto_reply_patterns')) }} as is_auto_reply,
+    {#- what the customer may write: never what we are known to have sent -#}
+    case when is_sent_by_us is not true then {{ behaviour_keyword_tags('content_lower') }} end as behaviour_tags,
     loaded_at,
     '{{ settings_fingerprint }}' as settings_fingerprint,
     {{ written_at() }} as written_at
-from touches
+from (select *, lower(content) as content_lower from touches) as touches

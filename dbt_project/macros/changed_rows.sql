@@ -86,14 +86,16 @@
 {%- endmacro %}
 
 
+{#- post-hook of a model that keeps a removed log: make it if new, and trim it (trim_removed_log). -#}
 {% macro keep_removed_log() -%}
     {%- set keys = config.get('unique_key') -%}
-    {{ create_removed_log(this, [keys] if keys is string else keys) }}
+    {{ create_removed_log(this, [keys] if keys is string else keys) }};
+    {{ trim_removed_log() }}
 {%- endmacro %}
 
 
-{#- post-hook after keep_removed_log(): delete what every reader of the log has read and is older
-    than var('removed_log_retention_days'), so that a log does not grow a night's removals for
+{#- Delete from the removed log what every reader of it has read and is older than
+    var('removed_log_retention_days'), so that a log does not grow a night's removals for
     ever. A model that reads another's removed log refs it, so its readers are among the model's
     children; a child reads the rows removed after its build mark, so a row removed at or before
     the oldest mark of the children that have one is read by all (a child without a mark

@@ -9,7 +9,6 @@
          select record_id, {{ written_at() }} from {{ this }}
          where record_id not in (select record_id from {{ ref('int_identity__records') }})",
         "delete from {{ this }} where record_id not in (select record_id from {{ ref('int_identity__records') }})",
-        "{{ trim_removed_log() }}",
         "create or replace table {{ side_relation(this, 'inputs') }} as
          select 'junk_key' as kind, key_type as a, key_value as b from {{ ref('int_identity__junk_keys') }}
          union all

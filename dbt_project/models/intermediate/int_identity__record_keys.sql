@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['record_id', 'key_type', 'key_value'],
           on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true,
-          post_hook=["{{ keep_removed_log() }}", "{{ trim_removed_log() }}"]) }}
+          post_hook="{{ keep_removed_log() }}") }}
 {#- Edges of the identity graph are shared strong keys: normalised mobile, email, WeCom unionid,
     credit code, Salesforce account, and the normalised company name. written_at stamps the run
     that added a key to a record, and int_identity__record_keys__removed logs the keys a run took

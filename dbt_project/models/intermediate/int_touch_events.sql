@@ -19,8 +19,9 @@
 
     Incremental, exact against a full rebuild: a run takes the staging rows whose (touch, loaded_at)
     it does not hold under the current settings fingerprint (company mail domains, auto-reply
-    patterns, the behaviour keyword rules and this model's own code), replacing what it held for those touches; a changed
-    setting or a new version of the model therefore reclassifies every touch. A post-hook deletes
+    patterns, the behaviour keyword rules and this model's own code), replacing what it held for
+    those touches; a changed setting or a new version of the model therefore reclassifies every
+    touch. A post-hook deletes
     touches no longer in staging (a corrected or re-ingested delivery). written_at stamps the run
     that classified the touch: int_touchpoints places again the touches classified since its own
     last build.

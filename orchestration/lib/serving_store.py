@@ -17,6 +17,20 @@ The warehouse file belongs to the pipeline (DuckDB allows one writing process pe
 tools read only the serving file. A reader that opened the old file keeps reading the old
 version (its open file is unaffected by the rename); the next reader opens the new one. Nobody
 ever sees half a publish and no reader can block the pipeline or be blocked by it.
+
+A reader that opens the file at the very moment of the rename needs one more guarantee. DuckDB
+opens a database file by its path more than once: it reads the headers through one handle,
+closes it, and reads the blocks those headers point at through another. When the rename falls
+in between, the reader holds the old version's headers and the new version's file. So the new
+file keeps every block of the old version where it was, and such a reader reads the old version
+whole, as if it had opened a moment earlier. DuckDB's own crash safety does most of this: a
+checkpoint never overwrites a block the previous checkpoint uses. Two things are ours to add:
+the new version is written with one checkpoint only (a second one could reuse the blocks the
+first freed, which are the old version's), and when that checkpoint truncates free blocks off the
+end of the file, the old version's bytes past the new end are put back. How far the old version
+reaches is recorded on the file itself (an extended attribute), so the bytes put back are never
+carried on from one version to the next; where the file system keeps no attributes, the whole
+old file counts.
 """
 
 from __future__ import annotations
@@ -34,6 +48,12 @@ PUBLISH_LOG = "publish_log"
 PARQUET_DIR = "parquet"
 CURRENT_LINK = "current"
 PARQUET_VERSIONS_KEPT = 3
+# Where a version's own blocks end (its size as DuckDB left it), kept on the file so the next
+# publication knows how much of it a reader holding its headers can reach.
+EXTENT_ATTRIBUTE = "user.funnel.extent"
+# A publication writes its version with one checkpoint, at its end: no WAL size may trigger one
+# earlier (see the module docstring).
+NO_AUTOMATIC_CHECKPOINT = "1000TB"
 
 
 @dataclass(frozen=True)
@@ -58,6 +78,42 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _extent(path: Path) -> int:
+    """How many bytes of ``path`` its version's blocks can reach: the size DuckDB left it at, as
+    recorded when it was published, else (no attribute: an older store or a file system without
+    them) the whole file."""
+    size = path.stat().st_size
+    try:
+        return min(int(os.getxattr(path, EXTENT_ATTRIBUTE)), size)
+    except (OSError, AttributeError, ValueError):  # AttributeError: a platform without xattrs
+        return size
+
+
+def _record_extent(path: Path) -> None:
+    try:
+        os.setxattr(path, EXTENT_ATTRIBUTE, str(path.stat().st_size).encode())
+    except (OSError, AttributeError):
+        pass  # the next publication then counts the whole file: safe, only larger
+
+
+def _keep_previous_blocks(previous: Path, new: Path, reach: int) -> None:
+    """Put back the bytes of ``previous`` up to ``reach`` that lie past the end of ``new`` (free
+    blocks its checkpoint truncated), so a reader holding the previous version's headers finds
+    every block they point at."""
+    start = new.stat().st_size
+    if start >= reach:
+        return
+    with previous.open("rb") as source, new.open("ab") as target:
+        source.seek(start)
+        remaining = reach - start
+        while remaining:
+            chunk = source.read(min(remaining, 1 << 20))
+            if not chunk:
+                raise OSError(f"{previous} ended before byte {reach} while its blocks were kept in {new}")
+            target.write(chunk)
+            remaining -= len(chunk)
 
 
 def _columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str, database: str | None = None) -> list[tuple[str, str]]:
@@ -129,10 +185,13 @@ def publish_tables(
     row_counts: dict[str, int] = {}
     keys_written: dict[str, int] = {}
     try:
+        previous_reach = 0
         if serving_path.exists():
+            previous_reach = _extent(serving_path)
             shutil.copyfile(serving_path, staging)
         conn = duckdb.connect(str(staging))
         try:
+            conn.execute(f"SET checkpoint_threshold = '{NO_AUTOMATIC_CHECKPOINT}'")
             conn.execute(f"ATTACH {str(warehouse_path)!r} AS warehouse (READ_ONLY)")
             _drop_unpublished(conn, {name for _, name in tables})
             for schema, name in tables:
@@ -153,6 +212,9 @@ def publish_tables(
             _export_parquet(conn, serving_path.parent / PARQUET_DIR, version, [*row_counts, PUBLISH_LOG])
         finally:
             conn.close()
+        _record_extent(staging)
+        if previous_reach:
+            _keep_previous_blocks(serving_path, staging, previous_reach)
         _fsync(staging)
         os.replace(staging, serving_path)
         _fsync(serving_path.parent)

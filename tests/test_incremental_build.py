@@ -99,6 +99,9 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
         _assert_same_rows(conn, "intermediate.int_touch_events", exclude=("loaded_at", "written_at"))
         # The touches placed again only where a row could differ hold what a full build holds.
         _assert_same_rows(conn, "intermediate.int_touchpoints", exclude=("event_loaded_at",))
+        # The stage models stamped for fct_stage_transitions (written_at aside).
+        for table in ("int_stage_spells", "int_funnel_journeys", "int_stage_move_evidence"):
+            _assert_same_rows(conn, f"intermediate.{table}", exclude=("written_at",))
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touch_events.sql")
     assert "messages.loaded_at > '" in compiled.read_text(encoding="utf-8")  # took only the rows loaded since
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touchpoints.sql")
@@ -108,6 +111,9 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
     # The golden records computed again only for the customers whose members or activity changed
     compiled = (target / "compiled" / "sales_funnel" / "models" / "marts" / "core" / "dim_customer.sql")
     assert "semi join recomputed on recomputed.customer_key" in compiled.read_text(encoding="utf-8")
+    # The stage moves computed again only for the journeys changed since the last build
+    compiled = (target / "compiled" / "sales_funnel" / "models" / "marts" / "core" / "fct_stage_transitions.sql")
+    assert "semi join changed_journeys on changed_journeys.journey_id = spells.journey_id" in compiled.read_text(encoding="utf-8")
 
 
 def _touch_ids(home: Home) -> tuple[set[str], set[str]]:

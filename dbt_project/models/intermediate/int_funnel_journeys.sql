@@ -1,6 +1,10 @@
-{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id', on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id', on_schema_change='sync_all_columns',
+          stamp_column='written_at') }}
 {#- Journey attributes for the funnel KPIs: cohort month (local time), mapped channel, the
-    furthest canonical stage reached (a skipped stage counts as reached), and the current stage. -#}
+    furthest canonical stage reached (a skipped stage counts as reached), and the current stage.
+    written_at stamps the run that last wrote
+    the row: fct_stage_transitions computes again the journeys with a row written since its own
+    last build. -#}
 with journeys as (
     select * from {{ ref('int_funnel__journey_links') }}
 ),
@@ -47,7 +51,8 @@ select
     coalesce(channel_map.channel_group, 'unknown') as channel_group,
     journeys.owner_id,
     coalesce(furthest.max_stage_order, 1) as max_stage_order,
-    coalesce(latest.current_stage, 'lead') as current_stage
+    coalesce(latest.current_stage, 'lead') as current_stage,
+    {{ written_at() }} as written_at
 from journeys
 left join furthest on furthest.journey_id = journeys.journey_id
 left join latest on latest.journey_id = journeys.journey_id

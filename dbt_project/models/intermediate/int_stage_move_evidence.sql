@@ -1,6 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns',
+          stamp_column='written_at') }}
 {#- K18 gate compliance: for every move into a stage that stage_gate_rules gates, whether each
     required piece of evidence (an outbound touch to the journey's customer whose content matches
-    the rule's pattern, sent at or before the move) exists. Moves into ungated stages have no row. -#}
+    the rule's pattern, sent at or before the move) exists. Moves into ungated stages have no row.
+    written_at stamps the run that last wrote
+    the row: fct_stage_transitions computes again the journeys with a row written since its own
+    last build. -#}
 with moves as (
     select journey_id, spell_sequence, stage, entered_at
     from {{ ref('int_stage_spells') }}
@@ -49,6 +54,7 @@ select
     spell_sequence,
     string_agg(evidence, ',' order by evidence) as required_evidence,
     string_agg(case when not is_found then evidence end, ',' order by evidence) as missing_evidence,
-    bool_and(is_found) as has_required_evidence
+    bool_and(is_found) as has_required_evidence,
+    {{ written_at() }} as written_at
 from checks
 group by journey_id, spell_sequence

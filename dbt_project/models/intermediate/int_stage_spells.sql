@@ -1,9 +1,12 @@
-{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns',
+          stamp_column='written_at') }}
 {#- One row per visit of a journey to a canonical stage: consecutive entries into the same
     canonical stage (Qualification → Needs Analysis, both `intent`) are one visit. A visit ends
     when the next one starts; the current visit has no end. Amount and expected close date are
     the opportunity's as recorded when the visit began (OpportunityHistory), so a past day's
-    pipeline can be rebuilt (K28) and dwell measured (K13, K26). -#}
+    pipeline can be rebuilt (K28) and dwell measured (K13, K26). written_at stamps the run that
+    last wrote the row: fct_stage_transitions computes again the journeys with a row written since
+    its own last build. -#}
 with events as (
     select * from {{ ref('int_stage_events') }}
 ),
@@ -56,7 +59,8 @@ select
     spells.exited_at is null as is_current,
     {{ dbt.datediff('spells.entered_at', 'spells.exited_at', 'second') }} / 86400.0 as dwell_days,
     history.amount,
-    history.close_date as expected_close_date
+    history.close_date as expected_close_date,
+    {{ written_at() }} as written_at
 from spells
 left join history
     on spells.event_source = 'opportunity_history' and history.history_id = spells.source_record_id

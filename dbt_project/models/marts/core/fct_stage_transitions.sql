@@ -1,9 +1,43 @@
-{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='transition_id', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='journey_id',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "delete from {{ this }} where journey_id not in (select journey_id from {{ ref('int_stage_spells') }})",
+        "{{ write_build_mark(unstamped_inputs_fingerprint([ref('stage_gate_rules')])) }}",
+    ],
+) }}
 {#- One row per move of a journey between canonical stages (int_stage_spells: consecutive
     entries into the same canonical stage are not moves), with the dwell in the stage it left
-    and the evidence the entered stage requires (K18). -#}
-with spells as (
-    select * from {{ ref('int_stage_spells') }}
+    and the evidence the entered stage requires (K18).
+
+    Incremental, exact against a full rebuild, by journey: a journey's moves follow from its
+    spells, its row in int_funnel_journeys and its evidence rows, so a run computes again (and
+    replaces whole) the journeys with any of those rows written since this model's last build
+    (their written_at stamps against the build mark). No log of removed rows is needed: a
+    spell that goes changes another spell of its journey (the one before it ends differently,
+    or the ones after it are numbered anew) unless the whole journey goes, and a journey no
+    longer among the spells is deleted (post-hook); an evidence row goes only when its move
+    changes or the gate rules do, and the rules are in the build mark's fingerprint. A night
+    moves a few thousand of a million journeys. A build with no mark, or whose code or gate
+    rules changed since it, computes every journey. -#}
+{% set fingerprint = unstamped_inputs_fingerprint([ref('stage_gate_rules')]) %}
+{% set mark = held_build_mark() %}
+{% set scoped = mark is not none
+    and mark.fingerprint == run_query('select ' ~ fingerprint).columns[0].values()[0] %}
+
+with {% if scoped %}changed_journeys as (
+    select journey_id from {{ ref('int_stage_spells') }} where written_at > '{{ mark.built_at }}'::timestamptz
+    union
+    select journey_id from {{ ref('int_funnel_journeys') }} where written_at > '{{ mark.built_at }}'::timestamptz
+    union
+    select journey_id from {{ ref('int_stage_move_evidence') }} where written_at > '{{ mark.built_at }}'::timestamptz
+),
+
+{% endif %}spells as (
+    select spells.* from {{ ref('int_stage_spells') }} as spells{% if scoped %}
+    semi join changed_journeys on changed_journeys.journey_id = spells.journey_id{% endif %}
 ),
 
 moves as (
@@ -16,11 +50,13 @@ moves as (
 ),
 
 journeys as (
-    select * from {{ ref('int_funnel_journeys') }}
+    select journeys.* from {{ ref('int_funnel_journeys') }} as journeys{% if scoped %}
+    semi join changed_journeys on changed_journeys.journey_id = journeys.journey_id{% endif %}
 ),
 
 evidence as (
-    select * from {{ ref('int_stage_move_evidence') }}
+    select evidence.* from {{ ref('int_stage_move_evidence') }} as evidence{% if scoped %}
+    semi join changed_journeys on changed_journeys.journey_id = evidence.journey_id{% endif %}
 )
 
 select

@@ -19,7 +19,7 @@ MODELS = [
     ("int_identity__records", "intermediate.int_identity__records", ["record_id"], "customer_name", "written_at"),
     ("int_identity__record_keys", "intermediate.int_identity__record_keys", ["record_id", "key_type", "key_value"],
      "key_value", "written_at"),
-    ("fct_stage_transitions", "marts.fct_stage_transitions", ["transition_id"], "moved_by", None),
+    ("int_journey_outcomes", "intermediate.int_journey_outcomes", ["journey_id"], "owner_rep_id", None),
 ]
 
 # the models that log the keys a run removes (config removed_log) in <table>__removed

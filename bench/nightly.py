@@ -32,6 +32,8 @@ from pathlib import Path
 
 import psutil
 
+from orchestration.settings import dbt_target_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("crm", "email", "finance", "wecom")
 
@@ -203,7 +205,7 @@ def dbt_timings(since: float, slowest: int = 15) -> dict:
     nightly's time goes is a question of nodes, which the Dagster step's single figure does not
     answer."""
     # each dbt invocation writes its own target folder; the run's build is the newest since it began
-    found = [path for path in (ROOT / "dbt_project" / "target").glob("*/run_results.json")
+    found = [path for path in dbt_target_dir().glob("*/run_results.json")
              if path.stat().st_mtime >= since]
     if not found:
         return {}

@@ -25,6 +25,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
+def dbt_target_dir(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """dbt's target folder: the manifest, the kept partial parse and one folder per build.
+
+    ``DBT_TARGET_PATH`` is dbt's own variable, relative to the project (or absolute), and the one
+    dagster-dbt places its per-build folders under; reading it here keeps the manifest beside
+    them. Two processes that build at once from one checkout (e.g. parallel test workers) each
+    give it their own value, so that neither parses over, seeds from or prunes the other's."""
+    return project_dir / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path

@@ -4,7 +4,8 @@ import os
 from pathlib import Path
 
 from orchestration.defs.dbt.assets import KEPT_INVOCATION_FOLDERS, keep_partial_parse, prune_invocation_folders
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.defs.dbt.project import dbt_project
+from orchestration.settings import DBT_PROJECT_DIR, dbt_target_dir
 
 
 def _folder(parent: Path, name: str, age_hours: int) -> Path:
@@ -30,7 +31,7 @@ def test_the_newest_invocation_folders_stay_and_nothing_else_is_touched(tmp_path
 
 
 def test_after_the_demo_the_project_holds_at_most_the_kept_folders(demo):
-    folders = list((DBT_PROJECT_DIR / "target").glob("funnel_dbt_models-*"))
+    folders = list(dbt_target_dir().glob("funnel_dbt_models-*"))
     assert 1 <= len(folders) <= KEPT_INVOCATION_FOLDERS
 
 
@@ -50,7 +51,22 @@ def test_the_next_invocation_starts_from_this_ones_parse(tmp_path: Path):
 
 
 def test_after_the_demo_the_project_keeps_the_latest_parse(demo):
-    parses = (DBT_PROJECT_DIR / "target").glob("funnel_dbt_models-*/partial_parse.msgpack")
+    parses = dbt_target_dir().glob("funnel_dbt_models-*/partial_parse.msgpack")
     newest = max(parses, key=lambda p: p.stat().st_mtime)
-    kept = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    kept = dbt_target_dir() / "partial_parse.msgpack"
     assert kept.read_bytes() == newest.read_bytes()
+
+
+def test_the_target_folder_is_dbts_own_setting(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    assert dbt_target_dir() == DBT_PROJECT_DIR / "target"
+    monkeypatch.setenv("DBT_TARGET_PATH", "target/other")
+    assert dbt_target_dir() == DBT_PROJECT_DIR / "target" / "other"
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path))
+    assert dbt_target_dir() == tmp_path
+
+
+def test_the_manifest_lies_in_the_folder_the_builds_use():
+    # the session's value (each test worker has its own), read when the code location loaded
+    assert dbt_project.manifest_path == dbt_target_dir() / "manifest.json"
+    assert dbt_project.manifest_path.is_file()

@@ -5,11 +5,11 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, export_to_environment
+from orchestration.settings import DBT_PROJECT_DIR, dbt_target_dir, export_to_environment
 
 export_to_environment()
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=dbt_target_dir())
 
 _PROJECT_FILES = ("models", "seeds", "macros", "tests", "snapshots", "dbt_project.yml", "profiles.yml")
 

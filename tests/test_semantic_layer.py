@@ -24,6 +24,9 @@ def test_headline_metrics_query_through_metricflow(demo, tmp_path):
     dbt_dir = PROJECT_ROOT / "dbt_project"
     env = {**os.environ, **demo.home.env(), "DBT_PROFILES_DIR": str(dbt_dir),
            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # `mf` reads the semantic manifest from the project's target/ whatever DBT_TARGET_PATH says
+    # (a test worker's own folder), so the parse goes where a user's would; no other test writes there.
+    env.pop("DBT_TARGET_PATH", None)
     subprocess.run([str(BIN / "dbt"), "parse", "--quiet"], cwd=dbt_dir, env=env, check=True, timeout=300)
     out = tmp_path / "metrics.csv"
     completed = subprocess.run(

@@ -25,6 +25,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 
+def dbt_target_path() -> Path:
+    """``DBT_TARGET_PATH`` as dbt and dagster-dbt read it: relative to the project, or absolute."""
+    return Path(os.environ.get("DBT_TARGET_PATH", "target"))
+
+
 def dbt_target_dir(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     """dbt's target folder: the manifest, the kept partial parse and one folder per build.
 
@@ -32,7 +37,7 @@ def dbt_target_dir(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     dagster-dbt places its per-build folders under; reading it here keeps the manifest beside
     them. Two processes that build at once from one checkout (e.g. parallel test workers) each
     give it their own value, so that neither parses over, seeds from or prunes the other's."""
-    return project_dir / os.environ.get("DBT_TARGET_PATH", "target")
+    return project_dir / dbt_target_path()
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.settings import dbt_target_path
+
 # The tests run on parallel pytest-xdist workers (pyproject's addopts), each with its own
 # session: its own demo home and, set before the code location loads, its own dbt target folder
 # (manifest, kept partial parse, build folders), so that no worker parses over, seeds from or
 # prunes another's while both build from this checkout.
 if worker := os.environ.get("PYTEST_XDIST_WORKER"):
-    os.environ["DBT_TARGET_PATH"] = str(Path(os.environ.get("DBT_TARGET_PATH", "target")) / f"pytest-{worker}")
+    # below the value dbt would use: relative by default, so a copy of the project
+    # (test_gate_and_rerun) keeps its builds in the copy
+    os.environ["DBT_TARGET_PATH"] = str(dbt_target_path() / f"pytest-{worker}")
 
 from orchestration.dagster_instance import write_instance_config  # noqa: E402
 

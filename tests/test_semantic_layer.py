@@ -5,13 +5,12 @@ denominators by hand."""
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 
 import duckdb
 import pytest
 
-from conftest import BIN, PROJECT_ROOT
+from conftest import BIN, PROJECT_ROOT, command_env
 
 METRICS = {
     "lead_in_rate": ("mart_intake_daily", "day", "usable_inbound_contacts", "inbound_contacts"),
@@ -22,8 +21,7 @@ METRICS = {
 
 def test_headline_metrics_query_through_metricflow(demo, tmp_path):
     dbt_dir = PROJECT_ROOT / "dbt_project"
-    env = {**os.environ, **demo.home.env(), "DBT_PROFILES_DIR": str(dbt_dir),
-           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**command_env(demo.home), "DBT_PROFILES_DIR": str(dbt_dir)}
     # `mf` reads the semantic manifest from the project's target/ whatever DBT_TARGET_PATH says
     # (a test worker's own folder), so the parse goes where a user's would; no other test writes there.
     env.pop("DBT_TARGET_PATH", None)

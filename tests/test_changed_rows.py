@@ -61,8 +61,14 @@ def test_a_run_restores_the_computed_rows_and_writes_only_those(copied_home, tmp
     expected = _differing_keys(tampered, built)
     assert 3 <= expected <= 4  # a tampered key column is a key gone and a key added
 
-    done = dbt("run", "--select", model, target=tmp_path / "target", home=copied_home)
+    done = dbt("run", "--select", model, "--log-path", str(tmp_path / "logs"), target=tmp_path / "target",
+               home=copied_home)
     assert done.returncode == 0, done.stdout[-3000:]
+    # the result was compared from a view over the model's SQL, not first written whole into a
+    # temporary table (the project's duckdb__create_table_as)
+    statements = (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert f'create or replace temporary view "{model}__dbt_tmp' in statements
+    assert f'create temporary table\n      "{model}__dbt_tmp' not in statements
 
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         after = _rows(conn, table, keys, stamp)

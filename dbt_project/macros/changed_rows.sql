@@ -22,7 +22,13 @@
     held that the result no longer has go into <model>__removed with the run's start
     (removed_at), so that a model downstream finds, with the stamps, every key added or gone
     since its own last build (int_identity__components). A key whose row only changed is not
-    logged: it is stamped again. -#}
+    logged: it is stamped again.
+
+    The model's result is not stored before it is compared: dbt's incremental materialization
+    would write it whole into a temporary table (create_table_as, overridden below for these
+    models to make a temporary view), and writing millions of rows cost more than the comparison.
+    The comparison reads the view once and keeps only the rows that differ, with their new
+    values, from which the table is then written. -#}
 {% macro get_incremental_changed_rows_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
@@ -39,9 +45,13 @@
     {%- endset -%}
 
     {%- set removed_log = config.get('removed_log', false) -%}
+    {#- the changed rows: the result's columns (NULL for a key gone), the key, and whether it is gone -#}
     {%- set find_changed -%}
         create or replace temporary table {{ changed }} as
-        select {% for key in keys %}coalesce(new.{{ key }}, held.{{ key }}) as {{ key }}, {% endfor %}new.{{ keys[0] }} is null as is_gone
+        select
+            {{ changed_rows_columns('new', columns) }},
+            {% for key in keys %}coalesce(new.{{ key }}, held.{{ key }}) as {{ adapter.quote('__key_' ~ key) }}, {% endfor %}
+            new.{{ keys[0] }} is null as __is_gone
         from {{ source }} as new
         full join {{ target }} as held on {{ on_keys }}
         where held.{{ keys[0] }} is null
@@ -60,21 +70,37 @@
     {{ create_removed_log(target, keys) }};
 
     insert into {{ log }}
-    select {{ changed_rows_columns('gone', keys) }}, {{ written_at() }} from {{ changed }} as gone where gone.is_gone;
+    select {% for key in keys %}gone.{{ adapter.quote('__key_' ~ key) }}, {% endfor %}{{ written_at() }}
+    from {{ changed }} as gone where gone.__is_gone;
 
     {% endif -%}
     delete from {{ target }} as held
     using {{ changed }} as new
-    where {{ on_keys }};
+    where {% for key in keys %}held.{{ key }} = new.{{ adapter.quote('__key_' ~ key) }}{% if not loop.last %} and {% endif %}{% endfor %};
 
     insert into {{ target }} ({{ get_quoted_csv(columns) }})
     select {{ changed_rows_columns('new', columns) }}
-    from {{ source }} as new
-    semi join {{ changed }} as held on {{ on_keys }};
+    from {{ changed }} as new
+    where not new.__is_gone;
 
     drop table {{ changed }}
 {%- endmacro %}
 
+
+
+{#- The relation a changed_rows model's result is compared from: a temporary view over the
+    model's SQL rather than the temporary table dbt-duckdb makes for an incremental run (see
+    get_incremental_changed_rows_sql). Every other model, and every other table, is made as
+    dbt-duckdb makes it. -#}
+{% macro duckdb__create_table_as(temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none) -%}
+    {%- if temporary and language == 'sql' and config.get('incremental_strategy') == 'changed_rows' -%}
+    create or replace temporary view {{ relation.include(database=false, schema=false) }} as (
+        {{ compiled_code }}
+    )
+    {%- else -%}
+    {{ dbt.duckdb__create_table_as(temporary, relation, compiled_code, language, partitioned_by, sorted_by) }}
+    {%- endif -%}
+{%- endmacro %}
 
 
 {#- The removed log of a changed_rows model (its keys and removed_at), empty if new. The model's

@@ -39,18 +39,20 @@
     {%- set columns = arg_dict['dest_columns'] | map(attribute='name') | map('lower') | list -%}
     {%- set stamp = config.get('stamp_column') -%}
     {%- set compared = columns | reject('equalto', stamp) | list if stamp else columns -%}
-    {%- set changed = adapter.quote(target.identifier ~ '__changed_keys') -%}
+    {%- set changed = adapter.quote(target.identifier ~ '__changed_rows') -%}
+    {%- set key_columns = keys | map('lower') | list -%}
     {%- set on_keys -%}
         {% for key in keys %}held.{{ key }} = new.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
     {%- endset -%}
 
     {%- set removed_log = config.get('removed_log', false) -%}
-    {#- the changed rows: the result's columns (NULL for a key gone), the key, and whether it is gone -#}
+    {#- the changed rows: the result's columns (for a key gone, its key and NULLs) and whether it is gone -#}
     {%- set find_changed -%}
         create or replace temporary table {{ changed }} as
         select
-            {{ changed_rows_columns('new', columns) }},
-            {% for key in keys %}coalesce(new.{{ key }}, held.{{ key }}) as {{ adapter.quote('__key_' ~ key) }}, {% endfor %}
+            {% for column in columns -%}
+            {% if column in key_columns %}coalesce(new.{{ adapter.quote(column) }}, held.{{ adapter.quote(column) }}){% else %}new.{{ adapter.quote(column) }}{% endif %} as {{ adapter.quote(column) }},
+            {% endfor -%}
             new.{{ keys[0] }} is null as __is_gone
         from {{ source }} as new
         full join {{ target }} as held on {{ on_keys }}
@@ -70,13 +72,12 @@
     {{ create_removed_log(target, keys) }};
 
     insert into {{ log }}
-    select {% for key in keys %}gone.{{ adapter.quote('__key_' ~ key) }}, {% endfor %}{{ written_at() }}
-    from {{ changed }} as gone where gone.__is_gone;
+    select {{ changed_rows_columns('gone', keys) }}, {{ written_at() }} from {{ changed }} as gone where gone.__is_gone;
 
     {% endif -%}
     delete from {{ target }} as held
     using {{ changed }} as new
-    where {% for key in keys %}held.{{ key }} = new.{{ adapter.quote('__key_' ~ key) }}{% if not loop.last %} and {% endif %}{% endfor %};
+    where {{ on_keys }};
 
     insert into {{ target }} ({{ get_quoted_csv(columns) }})
     select {{ changed_rows_columns('new', columns) }}

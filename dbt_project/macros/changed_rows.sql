@@ -24,6 +24,16 @@
     since its own last build (int_identity__components). A key whose row only changed is not
     logged: it is stamped again.
 
+    A model may be computed for a scope of its keys only (config changed_rows_scope: {'macro':
+    <name>, 'column': <a key column>}): the macro, called by the model and again here, returns
+    none (compute everything) or a query of the scope's values of that column, which holds
+    every value whose rows can differ from those held since the model's last build. The model
+    then computes only the rows of those values, and only the held rows of those values are
+    compared (and written or removed): the others are left as they are. At a million customers
+    a night touches the records of a few thousand; computing them all again cost more than
+    finding which. The macro decides from the model's build mark and the stamps of its inputs,
+    and answers none whenever it cannot tell (int_identity__records).
+
     The model's result is not stored before it is compared: dbt's incremental materialization
     would write it whole into a temporary table (create_table_as, overridden below for these
     models to make a temporary view), and writing millions of rows cost more than the comparison.
@@ -46,6 +56,16 @@
     {%- endset -%}
 
     {%- set removed_log = config.get('removed_log', false) -%}
+    {%- set scoped = config.get('changed_rows_scope') -%}
+    {%- set scope = context[scoped['macro']]() if scoped else none -%}
+    {#- the rows held that the result is compared with: all, or those of the scope -#}
+    {%- set held_rows -%}
+        {%- if scope is not none -%}
+        (select * from {{ target }} where {{ adapter.quote(scoped['column']) }} in ({{ scope }}))
+        {%- else -%}
+        {{ target }}
+        {%- endif -%}
+    {%- endset -%}
     {#- the changed rows: the result's columns (for a key gone, its key and NULLs) and whether it is gone -#}
     {%- set find_changed -%}
         create or replace temporary table {{ changed }} as
@@ -55,7 +75,7 @@
             {% endfor -%}
             new.{{ keys[0] }} is null as __is_gone
         from {{ source }} as new
-        full join {{ target }} as held on {{ on_keys }}
+        full join {{ held_rows }} as held on {{ on_keys }}
         where held.{{ keys[0] }} is null
            or new.{{ keys[0] }} is null
            {%- if stamp %}
@@ -65,7 +85,8 @@
     {%- endset -%}
     {%- do run_query(find_changed) -%}
     {%- set differing = run_query('select count(*) from ' ~ changed).columns[0].values()[0] -%}
-    {%- do log(target.schema ~ '.' ~ target.identifier ~ ': ' ~ differing ~ ' keys whose rows differ from the result are written (changed_rows)', info=True) -%}
+    {%- do log(target.schema ~ '.' ~ target.identifier ~ ': ' ~ differing ~ ' keys whose rows differ from the result are written (changed_rows'
+               ~ (', within a scope' if scope is not none else '') ~ ')', info=True) -%}
 
     {% if removed_log -%}
     {%- set log = side_relation(target, 'removed') -%}
@@ -147,6 +168,14 @@
       {%- endif %}
 {%- endmacro %}
 
+
+
+{#- A filter for a model computed for a scope (changed_rows_scope), held in its CTE `scope`:
+    whether ``value`` (the SQL of a row's value of the scope's ``column``) is in the scope;
+    always true without one. -#}
+{% macro in_scope(scope, column, value) -%}
+    {%- if scope is none -%}true{%- else -%}{{ value }} in (select {{ column }} from scope){%- endif -%}
+{%- endmacro %}
 
 
 {#- The columns, quoted and qualified by the alias: held.a, held.b, … -#}

@@ -187,3 +187,52 @@
         || '|' || coalesce((select string_agg(cast(t as varchar), ';' order by cast(t as varchar)) from {{ relation }} as t), '')
         {%- endfor %})
 {%- endmacro %}
+
+
+{#- The keys (``column``) of the rows the stamped models ``inputs`` wrote (written_at) or
+    removed (their removed log) after ``since`` (a TIMESTAMPTZ literal): what a model keyed like
+    them must compute again since its last build. -#}
+{% macro keys_written_or_removed_since(inputs, column, since) -%}
+    {%- for input in inputs %}
+    select {{ column }} from {{ input }} where written_at > {{ since }}
+    union
+    select {{ column }} from {{ side_relation(input, 'removed') }} where removed_at > {{ since }}
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- Whether the stamps and removed logs of ``inputs`` tell everything they changed after
+    ``built_at`` (an ISO instant): each keeps a removed log, and each holds a row written at or
+    before it. A table built from scratch since (--full-refresh) has none, and what it lost then
+    is in no log. -#}
+{% macro changes_logged_since(inputs, built_at) -%}
+    {%- for input in inputs -%}
+        {%- if not relation_exists(side_relation(input, 'removed')) -%}
+            {{- return(false) -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set checks = [] -%}
+    {%- for input in inputs -%}
+        {%- do checks.append("(select coalesce(min(written_at) <= '" ~ built_at ~ "'::timestamptz, false) from " ~ input ~ ")") -%}
+    {%- endfor -%}
+    {{- return(run_query('select ' ~ checks | join(' and ')).columns[0].values()[0] | as_bool) -}}
+{%- endmacro %}
+
+
+{#- A changed_rows scope (see get_incremental_changed_rows_sql) for a model whose rows follow,
+    key by key, from the rows of stamped models with removed logs (``inputs``, keyed by the same
+    ``column``) and from small inputs without stamps, which the fingerprint covers (a SQL
+    expression, as given to write_build_mark): the keys written or removed since the model's
+    build mark. None without a mark, with another fingerprint, or when the inputs cannot tell
+    what changed since (changes_logged_since). -#}
+{% macro scope_from_stamped_inputs(inputs, column, fingerprint) -%}
+    {%- set mark = held_build_mark() -%}
+    {%- if mark is none or mark.fingerprint != run_query('select ' ~ fingerprint).columns[0].values()[0]
+          or not changes_logged_since(inputs, mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(keys_written_or_removed_since(inputs, column, "'" ~ mark.built_at ~ "'::timestamptz")) -}}
+{%- endmacro %}

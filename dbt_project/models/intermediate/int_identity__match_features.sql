@@ -1,13 +1,25 @@
-{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id', on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id', on_schema_change='sync_all_columns',
+          changed_rows_scope={'macro': 'identity_match_features_scope', 'column': 'record_id'},
+          post_hook="{{ write_build_mark(identity_match_features_fingerprint()) }}") }}
 {#- What the probabilistic matcher compares for each person-level record (CRM lead, WeCom
     contact, external mail address): the person's name, the company (full, normalised) or its
     first characters as a rep writes them in a WeCom remark (陈建华-同辉华通), the rep who serves
-    them (through the sales_reps roster) and when the record first appeared. -#}
+    them (through the sales_reps roster) and when the record first appeared. A night computes
+    only the records written or removed since the last build (identity_match_features_scope). -#}
 {% set hint_length = var('identity_company_hint_chars') %}
+{% set scope = identity_match_features_scope() %}
 
-with records as (
+with
+{% if scope is not none -%}
+scope as materialized (
+    {{ scope }}
+),
+{% endif -%}
+
+records as (
     select * from {{ ref('int_identity__records') }}
     where entity in ('lead', 'contact', 'address')
+      and {{ in_scope(scope, 'record_id', 'record_id') }}
 ),
 
 rep_aliases as (

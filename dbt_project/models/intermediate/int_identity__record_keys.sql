@@ -1,25 +1,44 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['record_id', 'key_type', 'key_value'],
           on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true,
-          post_hook="{{ keep_removed_log() }}") }}
+          changed_rows_scope={'macro': 'identity_record_key_scope', 'column': 'record_id'},
+          post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(identity_scope_fingerprint()) }}"]) }}
 {#- Edges of the identity graph are shared strong keys: normalised mobile, email, WeCom unionid,
     credit code, Salesforce account, and the normalised company name. written_at stamps the run
     that added a key to a record, and int_identity__record_keys__removed logs the keys a run took
     away (changed_rows): int_identity__components finds from both the keys whose holders changed
-    since its own last build. -#}
+    since its own last build.
+
+    Incremental, exact against a full rebuild: a run computes the keys of the records whose
+    sources changed since its last build (identity_record_key_scope: those of
+    int_identity__records, the WeCom contacts who wrote in the chats staged since, and the
+    records written or removed since), each from every staged row of the record, and compares
+    only those with the keys held. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
-with records as (
+{% set scope = identity_record_key_scope() %}
+with
+{% if scope is not none -%}
+scope as materialized (
+    {{ scope }}
+),
+{% endif -%}
+
+records as (
     select * from {{ ref('int_identity__records') }}
+    where {{ in_scope(scope, 'record_id', 'record_id') }}
 ),
 
 leads as (
     select * from {{ ref('stg_crm__leads') }}
+    where {{ in_scope(scope, 'record_id', "'crm:lead:' || lead_id") }}
 ),
 
 contact_mobiles as (
     select external_userid, unnest(mobiles) as mobile
     from {{ ref('stg_wecom__external_contacts') }}
+    where {{ in_scope(scope, 'record_id', "'wecom:contact:' || external_userid") }}
 ),
 
+{#- every contact: whether a sender is one (below) does not depend on the scope -#}
 contacts as (
     select * from {{ ref('stg_wecom__external_contacts') }}
 ),
@@ -32,16 +51,19 @@ signature_mobiles as (
     from {{ ref('stg_email__messages') }}
     where from_email is not null
       and {{ dbt.split_part('from_email', "'@'", 2) }} not in ('{{ company_domains | join("', '") }}')
+      and {{ in_scope(scope, 'record_id', "'email:address:' || from_email") }}
 ),
 
 chat_keys as (
     select messages.sender_id as external_userid, 'mobile' as key_type, unnest(messages.text_mobiles) as key_value
     from {{ ref('stg_wecom__messages') }} as messages
     where messages.sender_id in (select external_userid from contacts)
+      and {{ in_scope(scope, 'record_id', "'wecom:contact:' || messages.sender_id") }}
     union all
     select messages.sender_id, 'email', unnest(messages.text_emails)
     from {{ ref('stg_wecom__messages') }} as messages
     where messages.sender_id in (select external_userid from contacts)
+      and {{ in_scope(scope, 'record_id', "'wecom:contact:' || messages.sender_id") }}
 ),
 
 keys as (
@@ -58,10 +80,12 @@ keys as (
     select 'crm:lead:' || lead_id, 'sf_account', converted_account_id from leads
     union all
     select 'crm:opportunity:' || opportunity_id, 'sf_account', account_id from {{ ref('stg_crm__opportunities') }}
+    where {{ in_scope(scope, 'record_id', "'crm:opportunity:' || opportunity_id") }}
     union all
     select 'wecom:contact:' || external_userid, 'mobile', mobile from contact_mobiles
     union all
     select 'wecom:contact:' || external_userid, 'company', company_norm from contacts
+    where {{ in_scope(scope, 'record_id', "'wecom:contact:' || external_userid") }}
     union all
     select 'finance:invoice:' || invoice_number, 'company', buyer_company_norm from {{ ref('stg_finance__invoices') }}
     union all

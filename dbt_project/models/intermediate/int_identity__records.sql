@@ -1,17 +1,35 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id',
-          on_schema_change='sync_all_columns', stamp_column='written_at') }}
+          on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true,
+          changed_rows_scope={'macro': 'identity_record_scope', 'column': 'record_id'},
+          post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(identity_scope_fingerprint()) }}"]) }}
 {#- Every source record that can belong to a customer, with the attributes it offers for the
     golden record. record_id = <source>:<entity>:<natural id>. written_at stamps the run that last
     wrote the record's row (changed_rows leaves an unchanged row as it was), so dim_customer
-    finds the records that changed since its own last build. -#}
-{% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
+    finds the records that changed since its own last build; a record gone is logged in
+    int_identity__records__removed.
 
-with leads as (
+    Incremental, exact against a full rebuild: a run computes only the records whose staged
+    rows changed since its last build (identity_record_scope: the leads, opportunities and
+    contacts staged since, the addresses of the mails staged since, all finance records), each
+    from every staged row of its natural id, and compares only those with the rows held. -#}
+{% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
+{% set scope = identity_record_scope() %}
+
+with
+{% if scope is not none -%}
+scope as materialized (
+    {{ scope }}
+),
+{% endif -%}
+
+leads as (
     select * from {{ ref('stg_crm__leads') }}
+    where {{ in_scope(scope, 'record_id', "'crm:lead:' || lead_id") }}
 ),
 
 opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
+    where {{ in_scope(scope, 'record_id', "'crm:opportunity:' || opportunity_id") }}
 ),
 
 contacts as (
@@ -28,6 +46,7 @@ contacts as (
         arg_min(remark, {'at': added_at, 'rep': rep_userid}) filter (where added_at is not null) as remark,
         arg_min(rep_userid, {'at': added_at, 'rep': rep_userid}) filter (where added_at is not null) as rep_userid
     from {{ ref('stg_wecom__external_contacts') }}
+    where {{ in_scope(scope, 'record_id', "'wecom:contact:' || external_userid") }}
     group by external_userid
 ),
 
@@ -53,6 +72,7 @@ external_addresses as (
     from email_addresses
     where address is not null
       and {{ dbt.split_part('address', "'@'", 2) }} not in ('{{ company_domains | join("', '") }}')
+      and {{ in_scope(scope, 'record_id', "'email:address:' || address") }}
     group by address
 ),
 

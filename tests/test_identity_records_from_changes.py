@@ -16,16 +16,15 @@ computed again."""
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pandas as pd
 
-from conftest import Home, dbt, write_instance_config
+from conftest import Home
+from scoped_runs import copy_home, run_models, scoped, table
 
-MODELS = ("int_identity__records", "int_identity__record_keys", "int_identity__match_features",
-          "bridge_customer_source_record")
-SCHEMAS = {"bridge_customer_source_record": ("marts", "core")}
+MODELS = {"int_identity__records": "intermediate", "int_identity__record_keys": "intermediate",
+          "int_identity__match_features": "intermediate", "bridge_customer_source_record": "marts/core"}
+RELATIONS = {model: f"{'marts' if folder.startswith('marts') else 'intermediate'}.{model}" for model, folder in MODELS.items()}
 NEW_MOBILE, SIGNATURE_MOBILE, CHAT_ADDRESS = "+8613900000001", "+8613900000002", "chat-only@example.net"
 
 
@@ -61,47 +60,20 @@ def _change_staging(home: Home) -> dict[str, str]:
             "invoice": f"finance:invoice:{invoice}", "untouched": untouched}
 
 
-def _copy(home: Home, root) -> Home:
-    other = Home(root)
-    shutil.copytree(home.root, other.root)
-    write_instance_config(other.dagster_home)
-    return other
-
-
-def _table(home: Home, model: str) -> pd.DataFrame:
-    schema = SCHEMAS.get(model, ("intermediate",))[0]
-    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
-        frame = conn.execute(f"SELECT * FROM {schema}.{model}").df().drop(columns="written_at", errors="ignore")
-    return frame.sort_values(list(frame.columns), ignore_index=True)
-
-
-def _run(home: Home, target, *extra: str) -> dict[str, str]:
-    """dbt run of the four models; the compiled SQL of each."""
-    done = dbt("run", "--select", *MODELS, *extra, target=target, home=home)
-    assert done.returncode == 0, done.stdout[-4000:]
-    return {model: target.joinpath("compiled", "sales_funnel", "models", *SCHEMAS.get(model, ("intermediate",)),
-                                   f"{model}.sql").read_text(encoding="utf-8") for model in MODELS}
-
-
-def _scoped(compiled: dict[str, str]) -> set[str]:
-    """The models whose run computed only a scope of their records."""
-    return {model for model, sql in compiled.items() if "scope as materialized" in sql}
-
-
 def test_records_and_keys_are_computed_from_the_changes_alone(copied_home, tmp_path):
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         built_at = conn.execute("SELECT max(written_at) FROM intermediate.int_identity__records").fetchone()[0]
     records = _change_staging(copied_home)
-    rebuilt = _copy(copied_home, tmp_path / "rebuilt")
+    rebuilt = copy_home(copied_home, tmp_path / "rebuilt")
     with duckdb.connect(str(copied_home.warehouse)) as conn:
         conn.execute("UPDATE intermediate.int_identity__records SET customer_name = 'tampered' WHERE record_id = ?",
                      [records["untouched"]])
 
-    assert _scoped(_run(copied_home, tmp_path / "target_incremental")) == set(MODELS)
-    assert _scoped(_run(rebuilt, tmp_path / "target_rebuilt", "--full-refresh")) == set()
+    assert scoped(run_models(copied_home, tmp_path / "target_incremental", MODELS)) == set(MODELS)
+    assert scoped(run_models(rebuilt, tmp_path / "target_rebuilt", MODELS, "--full-refresh")) == set()
 
     for model in MODELS:
-        incremental, full = _table(copied_home, model), _table(rebuilt, model)
+        incremental, full = table(copied_home, RELATIONS[model]), table(rebuilt, RELATIONS[model])
         if model == "int_identity__records":
             tampered = incremental["record_id"] == records["untouched"]
             assert incremental.loc[tampered, "customer_name"].tolist() == ["tampered"]  # not in the scope: left
@@ -136,8 +108,8 @@ def test_a_staging_model_rebuilt_since_computes_every_record(copied_home, tmp_pa
         conn.execute("UPDATE staging.stg_crm__leads__rebuilt SET rebuilt_at = now()")
 
     # the records and their keys in full; the features and the bridge follow the records written
-    assert _scoped(_run(copied_home, tmp_path / "target")) == {"int_identity__match_features",
-                                                                "bridge_customer_source_record"}
+    assert scoped(run_models(copied_home, tmp_path / "target", MODELS)) == {"int_identity__match_features",
+                                                                             "bridge_customer_source_record"}
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         assert conn.execute("SELECT customer_name FROM intermediate.int_identity__records WHERE record_id = ?",
                             [untouched]).fetchone()[0] == name  # compared again, so put right

@@ -1,6 +1,23 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id',
+          on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true,
+          changed_rows_scope={'macro': 'journey_links_scope', 'column': 'journey_id'},
+          post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}"]) }}
 {#- A funnel journey is a lead (followed through the opportunity it converted into) or, for an
-    opportunity created without a lead (e.g. a repeat order), the opportunity itself. -#}
-with leads as (
+    opportunity created without a lead (e.g. a repeat order), the opportunity itself.
+
+    Incremental, exact against a full rebuild: a night computes only the journeys of the leads
+    and opportunities staged since the last build (journey_links_scope). written_at stamps the
+    run that last wrote a row and int_funnel__journey_links__removed logs the journeys a run
+    removed: the stage events and journeys downstream find there what changed since theirs. -#}
+{% set scope = journey_links_scope() %}
+with
+{% if scope is not none -%}
+scope as materialized (
+    {{ scope }}
+),
+{% endif -%}
+
+leads as (
     select * from {{ ref('stg_crm__leads') }}
 ),
 
@@ -23,8 +40,10 @@ select
     leads.created_at,
     leads.lead_source as source_channel,
     leads.crm_system,
-    leads.owner_id
+    leads.owner_id,
+    {{ written_at() }} as written_at
 from leads
+where {{ in_scope(scope, 'journey_id', "'lead:' || leads.lead_id") }}
 union all
 select
     'opportunity:' || opportunities.opportunity_id,
@@ -34,7 +53,9 @@ select
     opportunities.created_at,
     opportunities.lead_source,
     opportunities.crm_system,
-    opportunities.owner_id
+    opportunities.owner_id,
+    {{ written_at() }}
 from opportunities
 left join converted on converted.opportunity_id = opportunities.opportunity_id
 where converted.lead_id is null
+  and {{ in_scope(scope, 'journey_id', "'opportunity:' || opportunities.opportunity_id") }}

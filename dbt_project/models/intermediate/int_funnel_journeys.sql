@@ -1,16 +1,32 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id', on_schema_change='sync_all_columns',
-          stamp_column='written_at') }}
+          stamp_column='written_at',
+          changed_rows_scope={'macro': 'funnel_journeys_scope', 'column': 'journey_id'},
+          post_hook="{{ write_build_mark(funnel_journeys_fingerprint()) }}") }}
 {#- Journey attributes for the funnel KPIs: cohort month (local time), mapped channel, the
     furthest canonical stage reached (a skipped stage counts as reached), and the current stage.
     written_at stamps the run that last wrote
     the row: fct_stage_transitions computes again the journeys with a row written since its own
-    last build. -#}
-with journeys as (
+    last build.
+
+    Incremental, exact against a full rebuild: a night computes only the journeys whose link or
+    stage events were written or removed since the last build, or whose lead's or opportunity's
+    customer may have changed (funnel_journeys_scope). -#}
+{% set scope = funnel_journeys_scope() %}
+with
+{% if scope is not none -%}
+scope as materialized (
+    {{ scope }}
+),
+{% endif -%}
+
+journeys as (
     select * from {{ ref('int_funnel__journey_links') }}
+    where {{ in_scope(scope, 'journey_id', 'journey_id') }}
 ),
 
 events as (
     select * from {{ ref('int_stage_events') }}
+    where {{ in_scope(scope, 'journey_id', 'journey_id') }}
 ),
 
 channel_map as (

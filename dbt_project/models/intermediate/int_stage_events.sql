@@ -1,8 +1,25 @@
-{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'event_sequence'], on_schema_change='sync_all_columns') }}
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'event_sequence'], on_schema_change='sync_all_columns',
+          stamp_column='written_at', removed_log=true,
+          changed_rows_scope={'macro': 'stage_events_scope', 'column': 'journey_id'},
+          post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(stage_events_fingerprint()) }}"]) }}
 {#- Every entry of a journey into a canonical stage: the lead's creation enters `lead`, each
-    OpportunityHistory row enters the canonical stage its vendor stage maps to (stage_map seed). -#}
-with journeys as (
+    OpportunityHistory row enters the canonical stage its vendor stage maps to (stage_map seed).
+
+    Incremental, exact against a full rebuild: a night computes only the journeys whose link
+    was written or removed since the last build, or whose opportunity has history staged since
+    (stage_events_scope), each from all its history. written_at and
+    int_stage_events__removed tell the journeys and visits downstream what changed. -#}
+{% set scope = stage_events_scope() %}
+with
+{% if scope is not none -%}
+scope as materialized (
+    {{ scope }}
+),
+{% endif -%}
+
+journeys as (
     select * from {{ ref('int_funnel__journey_links') }}
+    where {{ in_scope(scope, 'journey_id', 'journey_id') }}
 ),
 
 history as (
@@ -58,6 +75,7 @@ select
         partition by events.journey_id
         order by events.entered_at, case when events.event_source = 'lead_created' then 0 else 1 end,
                  events.source_record_id
-    ) as event_sequence
+    ) as event_sequence,
+    {{ written_at() }} as written_at
 from events
 left join stages on stages.stage = events.canonical_stage

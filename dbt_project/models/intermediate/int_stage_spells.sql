@@ -1,14 +1,30 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns',
-          stamp_column='written_at') }}
+          stamp_column='written_at',
+          changed_rows_scope={'macro': 'stage_spells_scope', 'column': 'journey_id'},
+          post_hook="{{ write_build_mark(unstamped_inputs_fingerprint([])) }}") }}
+-- depends_on: {{ ref('int_funnel__journey_links') }}
 {#- One row per visit of a journey to a canonical stage: consecutive entries into the same
     canonical stage (Qualification → Needs Analysis, both `intent`) are one visit. A visit ends
     when the next one starts; the current visit has no end. Amount and expected close date are
     the opportunity's as recorded when the visit began (OpportunityHistory), so a past day's
     pipeline can be rebuilt (K28) and dwell measured (K13, K26). written_at stamps the run that
     last wrote the row: fct_stage_transitions computes again the journeys with a row written since
-    its own last build. -#}
-with events as (
+    its own last build.
+
+    Incremental, exact against a full rebuild: a night computes only the journeys whose stage
+    events were written or removed since the last build, or whose opportunity has history staged
+    since (stage_spells_scope; the journey links, a dependency above, map history to journeys). -#}
+{% set scope = stage_spells_scope() %}
+with
+{% if scope is not none -%}
+scope as materialized (
+    {{ scope }}
+),
+{% endif -%}
+
+events as (
     select * from {{ ref('int_stage_events') }}
+    where {{ in_scope(scope, 'journey_id', 'journey_id') }}
 ),
 
 history as (

@@ -1,0 +1,114 @@
+{#- changed_rows scopes of the journey models (see get_incremental_changed_rows_sql): the journey
+    ids whose rows can differ from those held since a model's last build (its build mark), or
+    none when that cannot be told and every journey is computed. A journey follows from its lead
+    and opportunity (staged with their load instants), its opportunity's history rows (likewise)
+    and, downstream, from the stamped rows of the journey models before it. -#}
+
+
+{#- The opportunity ids of the history rows staged after ``since``. -#}
+{% macro opportunities_with_history_since(since) -%}
+    select opportunity_id from {{ ref('stg_crm__opportunity_history') }} where loaded_at > {{ since }}
+{%- endmacro %}
+
+
+{#- int_funnel__journey_links: the journeys of the leads and opportunities staged since, the
+    journey of the opportunity a lead staged since converted into (it stops or starts being a
+    journey of its own), and of the one it converted into before (this model's held row). -#}
+{% macro journey_links_scope() -%}
+    {%- set mark = held_build_mark() -%}
+    {%- set leads, opportunities = ref('stg_crm__leads'), ref('stg_crm__opportunities') -%}
+    {%- if mark is none or mark.fingerprint != run_query('select ' ~ unstamped_inputs_fingerprint([])).columns[0].values()[0]
+          or rebuilt_since([leads, opportunities], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
+    {%- set scope -%}
+        select 'lead:' || lead_id as journey_id from {{ leads }} where loaded_at > {{ since }}
+        union
+        select 'opportunity:' || converted_opportunity_id from {{ leads }}
+        where loaded_at > {{ since }} and converted_opportunity_id is not null
+        union
+        select 'opportunity:' || opportunity_id from {{ this }}
+        where opportunity_id is not null and lead_id in (select lead_id from {{ leads }} where loaded_at > {{ since }})
+        union
+        select 'opportunity:' || opportunity_id from {{ opportunities }} where loaded_at > {{ since }}
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}
+
+
+{#- int_stage_events: the journeys whose link was written or removed since, and those of the
+    opportunities with history staged since; none after other code or stage seeds. -#}
+{% macro stage_events_scope() -%}
+    {%- set mark = held_build_mark() -%}
+    {%- set links = ref('int_funnel__journey_links') -%}
+    {%- if mark is none
+          or mark.fingerprint != run_query('select ' ~ stage_events_fingerprint()).columns[0].values()[0]
+          or rebuilt_since([ref('stg_crm__opportunity_history')], mark.built_at)
+          or not changes_logged_since([links], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
+    {%- set scope -%}
+        {{ keys_written_or_removed_since([links], 'journey_id', since) }}
+        union
+        select journey_id from {{ links }} where opportunity_id in ({{ opportunities_with_history_since(since) }})
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}
+
+
+{% macro stage_events_fingerprint() -%}
+    {{ unstamped_inputs_fingerprint([ref('stage_map'), ref('canonical_stages')]) }}
+{%- endmacro %}
+
+
+{#- int_funnel_journeys: the journeys whose link or stage events were written or removed since,
+    and those whose lead's or opportunity's record was labelled or removed by the identity
+    components since (its customer); none after other code, channel map or reporting time zone. -#}
+{% macro funnel_journeys_scope() -%}
+    {%- set mark = held_build_mark() -%}
+    {%- set links, events, components = ref('int_funnel__journey_links'), ref('int_stage_events'), ref('int_identity__components') -%}
+    {%- if mark is none
+          or mark.fingerprint != run_query('select ' ~ funnel_journeys_fingerprint()).columns[0].values()[0]
+          or not changes_logged_since([links, events, components], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
+    {%- set scope -%}
+        {{ keys_written_or_removed_since([links, events], 'journey_id', since) }}
+        union
+        select journey_id from {{ links }}
+        where 'crm:lead:' || lead_id in ({{ keys_written_or_removed_since([components], 'record_id', since) }})
+           or 'crm:opportunity:' || opportunity_id in ({{ keys_written_or_removed_since([components], 'record_id', since) }})
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}
+
+
+{% macro funnel_journeys_fingerprint() -%}
+    md5({{ unstamped_inputs_fingerprint([ref('channel_map')]) }} || '|{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
+
+{#- int_stage_spells: the journeys whose stage events were written or removed since, and those of
+    the opportunities with history staged since (an amount or close date re-delivered changes a
+    visit, not an event); none after other code. -#}
+{% macro stage_spells_scope() -%}
+    {%- set mark = held_build_mark() -%}
+    {%- set events = ref('int_stage_events') -%}
+    {%- if mark is none
+          or mark.fingerprint != run_query('select ' ~ unstamped_inputs_fingerprint([])).columns[0].values()[0]
+          or rebuilt_since([ref('stg_crm__opportunity_history')], mark.built_at)
+          or not changes_logged_since([events], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
+    {%- set scope -%}
+        {{ keys_written_or_removed_since([events], 'journey_id', since) }}
+        union
+        select journey_id from {{ ref('int_funnel__journey_links') }}
+        where opportunity_id in ({{ opportunities_with_history_since(since) }})
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}

@@ -1,0 +1,39 @@
+"""Helpers of the tests of models computed for a scope of their keys (changed_rows_scope): two
+copies of a home, one built incrementally and one from scratch, compared table by table."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from conftest import Home, dbt, write_instance_config
+
+
+def copy_home(home: Home, root: Path) -> Home:
+    other = Home(root)
+    shutil.copytree(home.root, other.root)
+    write_instance_config(other.dagster_home)
+    return other
+
+
+def table(home: Home, relation: str) -> pd.DataFrame:
+    """The rows of ``relation`` (schema.table) without the written_at stamp, in one order."""
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        frame = conn.execute(f"SELECT * FROM {relation}").df().drop(columns="written_at", errors="ignore")
+    return frame.sort_values(list(frame.columns), ignore_index=True)
+
+
+def run_models(home: Home, target: Path, models: dict[str, str], *extra: str) -> dict[str, str]:
+    """dbt run of ``models`` (name → folder under models/); the compiled SQL of each."""
+    done = dbt("run", "--select", *models, *extra, target=target, home=home)
+    assert done.returncode == 0, done.stdout[-4000:]
+    return {model: target.joinpath("compiled", "sales_funnel", "models", folder, f"{model}.sql").read_text(encoding="utf-8")
+            for model, folder in models.items()}
+
+
+def scoped(compiled: dict[str, str]) -> set[str]:
+    """The models whose run computed only a scope of their keys."""
+    return {model for model, sql in compiled.items() if "scope as materialized" in sql}

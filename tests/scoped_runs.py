@@ -34,6 +34,21 @@ def run_models(home: Home, target: Path, models: dict[str, str], *extra: str) ->
             for model, folder in models.items()}
 
 
+def assert_equal_but_tampered(incremental: pd.DataFrame, full: pd.DataFrame, name: str,
+                              tampered: tuple[str, str, str] | None = None) -> None:
+    """The incremental copy's table equals the rebuild's row for row, except the row tampered with
+    before the incremental run, ``tampered`` = (key column, key, column): that row must still hold
+    'tampered' (it was not computed) and equal the rebuild's otherwise."""
+    if tampered is not None:
+        key_column, key, column = tampered
+        row = incremental[key_column] == key
+        assert incremental.loc[row, column].tolist() == ["tampered"], name  # not in the scope: left
+        incremental = incremental.copy()
+        incremental.loc[row, column] = full.loc[full[key_column] == key, column].iloc[0]
+        incremental = incremental.sort_values(list(incremental.columns), ignore_index=True)
+    pd.testing.assert_frame_equal(incremental, full, check_exact=True, obj=name)
+
+
 def scoped(compiled: dict[str, str]) -> set[str]:
     """The models whose run computed only a scope of their keys."""
     return {model for model, sql in compiled.items() if "scope as materialized" in sql}

@@ -170,6 +170,18 @@
 
 
 
+{#- The CTE `scope` of a model computed for a scope (changed_rows_scope), with the comma that
+    follows it, to open the model's WITH (``with {{ scope_cte(scope) }} first as (…)``); nothing
+    without a scope. -#}
+{% macro scope_cte(scope) -%}
+    {%- if scope is not none -%}
+scope as materialized (
+    {{ scope }}
+),
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- A filter for a model computed for a scope (changed_rows_scope), held in its CTE `scope`:
     whether ``value`` (the SQL of a row's value of the scope's ``column``) is in the scope;
     always true without one. -#}

@@ -38,11 +38,8 @@
     rebuilt_since), or, for the keys, records whose changes since are not all logged
     (changes_logged_since). -#}
 {% macro identity_record_scope(records=none) -%}
-    {%- set mark = held_build_mark() -%}
+    {%- set mark = held_mark_with_fingerprint(identity_scope_fingerprint()) -%}
     {%- if mark is none or not relation_has_column(this, 'written_at') -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {%- if mark.fingerprint != run_query('select ' ~ identity_scope_fingerprint()).columns[0].values()[0] -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set leads, opportunities, contacts = ref('stg_crm__leads'), ref('stg_crm__opportunities'), ref('stg_wecom__external_contacts') -%}

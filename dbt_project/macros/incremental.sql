@@ -172,6 +172,18 @@
 {%- endmacro %}
 
 
+{#- The held build mark (held_build_mark) when its fingerprint is the current value of
+    ``fingerprint`` (a SQL expression, as given to write_build_mark), else none: rows built with
+    other code or settings tell nothing of what changed since. -#}
+{% macro held_mark_with_fingerprint(fingerprint) -%}
+    {%- set mark = held_build_mark() -%}
+    {%- if mark is none or mark.fingerprint != run_query('select ' ~ fingerprint).columns[0].values()[0] -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(mark) -}}
+{%- endmacro %}
+
+
 {#- post-hook: leave this build's mark (fingerprint: a SQL expression giving a VARCHAR). -#}
 {% macro write_build_mark(fingerprint) -%}
     create or replace table {{ build_mark_relation() }} as
@@ -229,9 +241,8 @@
     build mark. None without a mark, with another fingerprint, or when the inputs cannot tell
     what changed since (changes_logged_since). -#}
 {% macro scope_from_stamped_inputs(inputs, column, fingerprint) -%}
-    {%- set mark = held_build_mark() -%}
-    {%- if mark is none or mark.fingerprint != run_query('select ' ~ fingerprint).columns[0].values()[0]
-          or not changes_logged_since(inputs, mark.built_at) -%}
+    {%- set mark = held_mark_with_fingerprint(fingerprint) -%}
+    {%- if mark is none or not changes_logged_since(inputs, mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
     {{- return(keys_written_or_removed_since(inputs, column, "'" ~ mark.built_at ~ "'::timestamptz")) -}}

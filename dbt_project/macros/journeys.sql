@@ -15,10 +15,9 @@
     journey of the opportunity a lead staged since converted into (it stops or starts being a
     journey of its own), and of the one it converted into before (this model's held row). -#}
 {% macro journey_links_scope() -%}
-    {%- set mark = held_build_mark() -%}
+    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([])) -%}
     {%- set leads, opportunities = ref('stg_crm__leads'), ref('stg_crm__opportunities') -%}
-    {%- if mark is none or mark.fingerprint != run_query('select ' ~ unstamped_inputs_fingerprint([])).columns[0].values()[0]
-          or rebuilt_since([leads, opportunities], mark.built_at) -%}
+    {%- if mark is none or rebuilt_since([leads, opportunities], mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
@@ -40,10 +39,9 @@
 {#- int_stage_events: the journeys whose link was written or removed since, and those of the
     opportunities with history staged since; none after other code or stage seeds. -#}
 {% macro stage_events_scope() -%}
-    {%- set mark = held_build_mark() -%}
+    {%- set mark = held_mark_with_fingerprint(stage_events_fingerprint()) -%}
     {%- set links = ref('int_funnel__journey_links') -%}
     {%- if mark is none
-          or mark.fingerprint != run_query('select ' ~ stage_events_fingerprint()).columns[0].values()[0]
           or rebuilt_since([ref('stg_crm__opportunity_history')], mark.built_at)
           or not changes_logged_since([links], mark.built_at) -%}
         {{- return(none) -}}
@@ -67,10 +65,9 @@
     and those whose lead's or opportunity's record was labelled or removed by the identity
     components since (its customer); none after other code, channel map or reporting time zone. -#}
 {% macro funnel_journeys_scope() -%}
-    {%- set mark = held_build_mark() -%}
+    {%- set mark = held_mark_with_fingerprint(funnel_journeys_fingerprint()) -%}
     {%- set links, events, components = ref('int_funnel__journey_links'), ref('int_stage_events'), ref('int_identity__components') -%}
     {%- if mark is none
-          or mark.fingerprint != run_query('select ' ~ funnel_journeys_fingerprint()).columns[0].values()[0]
           or not changes_logged_since([links, events, components], mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
@@ -95,10 +92,9 @@
     the opportunities with history staged since (an amount or close date re-delivered changes a
     visit, not an event); none after other code. -#}
 {% macro stage_spells_scope() -%}
-    {%- set mark = held_build_mark() -%}
+    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([])) -%}
     {%- set events = ref('int_stage_events') -%}
     {%- if mark is none
-          or mark.fingerprint != run_query('select ' ~ unstamped_inputs_fingerprint([])).columns[0].values()[0]
           or rebuilt_since([ref('stg_crm__opportunity_history')], mark.built_at)
           or not changes_logged_since([events], mark.built_at) -%}
         {{- return(none) -}}

@@ -10,12 +10,7 @@
     run that last wrote a row and int_funnel__journey_links__removed logs the journeys a run
     removed: the stage events and journeys downstream find there what changed since theirs. -#}
 {% set scope = journey_links_scope() %}
-with
-{% if scope is not none -%}
-scope as materialized (
-    {{ scope }}
-),
-{% endif -%}
+with {{ scope_cte(scope) }}
 
 leads as (
     select * from {{ ref('stg_crm__leads') }}

@@ -12,12 +12,7 @@
     stage events were written or removed since the last build, or whose lead's or opportunity's
     customer may have changed (funnel_journeys_scope). -#}
 {% set scope = funnel_journeys_scope() %}
-with
-{% if scope is not none -%}
-scope as materialized (
-    {{ scope }}
-),
-{% endif -%}
+with {{ scope_cte(scope) }}
 
 journeys as (
     select * from {{ ref('int_funnel__journey_links') }}

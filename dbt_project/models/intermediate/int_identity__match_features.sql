@@ -9,12 +9,7 @@
 {% set hint_length = var('identity_company_hint_chars') %}
 {% set scope = identity_match_features_scope() %}
 
-with
-{% if scope is not none -%}
-scope as materialized (
-    {{ scope }}
-),
-{% endif -%}
+with {{ scope_cte(scope) }}
 
 records as (
     select * from {{ ref('int_identity__records') }}

@@ -15,12 +15,7 @@
     only those with the keys held. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set scope = identity_record_key_scope() %}
-with
-{% if scope is not none -%}
-scope as materialized (
-    {{ scope }}
-),
-{% endif -%}
+with {{ scope_cte(scope) }}
 
 records as (
     select * from {{ ref('int_identity__records') }}

@@ -15,12 +15,7 @@
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
 {% set scope = identity_record_scope() %}
 
-with
-{% if scope is not none -%}
-scope as materialized (
-    {{ scope }}
-),
-{% endif -%}
+with {{ scope_cte(scope) }}
 
 leads as (
     select * from {{ ref('stg_crm__leads') }}

@@ -10,12 +10,7 @@
     (stage_events_scope), each from all its history. written_at and
     int_stage_events__removed tell the journeys and visits downstream what changed. -#}
 {% set scope = stage_events_scope() %}
-with
-{% if scope is not none -%}
-scope as materialized (
-    {{ scope }}
-),
-{% endif -%}
+with {{ scope_cte(scope) }}
 
 journeys as (
     select * from {{ ref('int_funnel__journey_links') }}

@@ -15,12 +15,7 @@
     events were written or removed since the last build, or whose opportunity has history staged
     since (stage_spells_scope; the journey links, a dependency above, map history to journeys). -#}
 {% set scope = stage_spells_scope() %}
-with
-{% if scope is not none -%}
-scope as materialized (
-    {{ scope }}
-),
-{% endif -%}
+with {{ scope_cte(scope) }}
 
 events as (
     select * from {{ ref('int_stage_events') }}

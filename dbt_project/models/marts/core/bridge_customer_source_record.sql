@@ -4,18 +4,19 @@
 {#- Each identity record and its customer. A night computes only the records written, labelled
     or removed since the last build (customer_bridge_scope). -#}
 {% set scope = customer_bridge_scope() %}
-{% if scope is not none -%}
-with scope as materialized (
-    {{ scope }}
+with {{ scope_cte(scope) }}
+
+records as (
+    select * from {{ ref('int_identity__records') }}
+    where {{ in_scope(scope, 'record_id', 'record_id') }}
 )
-{% endif -%}
+
 select
     records.record_id,
     records.source,
     records.entity,
     records.natural_id,
     components.customer_key
-from {{ ref('int_identity__records') }} as records
+from records
 inner join {{ ref('int_identity__components') }} as components
     on components.record_id = records.record_id
-where {{ in_scope(scope, 'record_id', 'records.record_id') }}

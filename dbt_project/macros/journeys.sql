@@ -36,23 +36,32 @@
 {%- endmacro %}
 
 
-{#- int_stage_events: the journeys whose link was written or removed since, and those of the
-    opportunities with history staged since; none after other code or stage seeds. -#}
-{% macro stage_events_scope() -%}
-    {%- set mark = held_mark_with_fingerprint(stage_events_fingerprint()) -%}
-    {%- set links = ref('int_funnel__journey_links') -%}
+{#- The journeys whose rows in the stamped ``inputs`` (keyed by journey_id, with removed logs)
+    were written or removed since the build mark, and those of the opportunities with history
+    staged since; none without a mark of this ``fingerprint``, after the history was staged
+    from every raw row, or when the inputs cannot tell what changed. -#}
+{% macro journeys_with_history_scope(inputs, fingerprint) -%}
+    {%- set mark = held_mark_with_fingerprint(fingerprint) -%}
     {%- if mark is none
           or rebuilt_since([ref('stg_crm__opportunity_history')], mark.built_at)
-          or not changes_logged_since([links], mark.built_at) -%}
+          or not changes_logged_since(inputs, mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
     {%- set scope -%}
-        {{ keys_written_or_removed_since([links], 'journey_id', since) }}
+        {{ keys_written_or_removed_since(inputs, 'journey_id', since) }}
         union
-        select journey_id from {{ links }} where opportunity_id in ({{ opportunities_with_history_since(since) }})
+        select journey_id from {{ ref('int_funnel__journey_links') }}
+        where opportunity_id in ({{ opportunities_with_history_since(since) }})
     {%- endset -%}
     {{- return(scope) -}}
+{%- endmacro %}
+
+
+{#- int_stage_events: the journeys whose link was written or removed since, and those of the
+    opportunities with history staged since; none after other code or stage seeds. -#}
+{% macro stage_events_scope() -%}
+    {{- return(journeys_with_history_scope([ref('int_funnel__journey_links')], stage_events_fingerprint())) -}}
 {%- endmacro %}
 
 
@@ -92,19 +101,5 @@
     the opportunities with history staged since (an amount or close date re-delivered changes a
     visit, not an event); none after other code. -#}
 {% macro stage_spells_scope() -%}
-    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([])) -%}
-    {%- set events = ref('int_stage_events') -%}
-    {%- if mark is none
-          or rebuilt_since([ref('stg_crm__opportunity_history')], mark.built_at)
-          or not changes_logged_since([events], mark.built_at) -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
-    {%- set scope -%}
-        {{ keys_written_or_removed_since([events], 'journey_id', since) }}
-        union
-        select journey_id from {{ ref('int_funnel__journey_links') }}
-        where opportunity_id in ({{ opportunities_with_history_since(since) }})
-    {%- endset -%}
-    {{- return(scope) -}}
+    {{- return(journeys_with_history_scope([ref('int_stage_events')], unstamped_inputs_fingerprint([]))) -}}
 {%- endmacro %}

@@ -39,7 +39,7 @@
     (changes_logged_since). -#}
 {% macro identity_record_scope(records=none) -%}
     {%- set mark = held_mark_with_fingerprint(identity_scope_fingerprint()) -%}
-    {%- if mark is none or not relation_has_column(this, 'written_at') -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set leads, opportunities, contacts = ref('stg_crm__leads'), ref('stg_crm__opportunities'), ref('stg_wecom__external_contacts') -%}
@@ -50,7 +50,7 @@
           or (records is not none and not changes_logged_since([records], mark.built_at)) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
+    {%- set since = mark.since -%}
     {%- set scope -%}
         select 'crm:lead:' || lead_id as record_id from {{ leads }} where loaded_at > {{ since }}
         union

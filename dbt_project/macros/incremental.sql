@@ -174,12 +174,14 @@
 
 {#- The held build mark (held_build_mark) when its fingerprint is the current value of
     ``fingerprint`` (a SQL expression, as given to write_build_mark), else none: rows built with
-    other code or settings tell nothing of what changed since. -#}
+    other code or settings tell nothing of what changed since. Its ``since`` is its built_at as a
+    TIMESTAMPTZ literal, for the stamps written after it. -#}
 {% macro held_mark_with_fingerprint(fingerprint) -%}
     {%- set mark = held_build_mark() -%}
     {%- if mark is none or mark.fingerprint != run_query('select ' ~ fingerprint).columns[0].values()[0] -%}
         {{- return(none) -}}
     {%- endif -%}
+    {%- do mark.update({'since': "'" ~ mark.built_at ~ "'::timestamptz"}) -%}
     {{- return(mark) -}}
 {%- endmacro %}
 
@@ -245,5 +247,5 @@
     {%- if mark is none or not changes_logged_since(inputs, mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {{- return(keys_written_or_removed_since(inputs, column, "'" ~ mark.built_at ~ "'::timestamptz")) -}}
+    {{- return(keys_written_or_removed_since(inputs, column, mark.since)) -}}
 {%- endmacro %}

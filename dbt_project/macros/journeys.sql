@@ -20,7 +20,7 @@
     {%- if mark is none or rebuilt_since([leads, opportunities], mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
+    {%- set since = mark.since -%}
     {%- set scope -%}
         select 'lead:' || lead_id as journey_id from {{ leads }} where loaded_at > {{ since }}
         union
@@ -47,7 +47,7 @@
           or not changes_logged_since(inputs, mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
+    {%- set since = mark.since -%}
     {%- set scope -%}
         {{ keys_written_or_removed_since(inputs, 'journey_id', since) }}
         union
@@ -80,13 +80,17 @@
           or not changes_logged_since([links, events, components], mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set since = "'" ~ mark.built_at ~ "'::timestamptz" -%}
+    {%- set since = mark.since -%}
     {%- set scope -%}
         {{ keys_written_or_removed_since([links, events], 'journey_id', since) }}
         union
-        select journey_id from {{ links }}
-        where 'crm:lead:' || lead_id in ({{ keys_written_or_removed_since([components], 'record_id', since) }})
-           or 'crm:opportunity:' || opportunity_id in ({{ keys_written_or_removed_since([components], 'record_id', since) }})
+        select journey_id
+        from (
+            select journey_id, 'crm:lead:' || lead_id as record_id from {{ links }}
+            union all
+            select journey_id, 'crm:opportunity:' || opportunity_id from {{ links }}
+        ) as journey_records
+        where record_id in ({{ keys_written_or_removed_since([components], 'record_id', since) }})
     {%- endset -%}
     {{- return(scope) -}}
 {%- endmacro %}

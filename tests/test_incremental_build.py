@@ -98,18 +98,18 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
         # (loaded_at and written_at aside: the day was loaded and classified again).
         _assert_same_rows(conn, "intermediate.int_touch_events", exclude=("loaded_at", "written_at"))
         # The touches placed again only where a row could differ hold what a full build holds.
-        _assert_same_rows(conn, "intermediate.int_touchpoints", exclude=("event_loaded_at",))
-        # The stage models stamped for fct_stage_transitions (written_at aside).
+        _assert_same_rows(conn, "intermediate.int_touchpoints", exclude=("written_at",))
+        # The stamped models the marts and the scoped models downstream read (written_at aside).
         for table in ("int_stage_spells", "int_funnel_journeys", "int_stage_move_evidence", "int_stage_events",
-                      "int_funnel__journey_links", "int_identity__record_keys", "int_identity__match_features"):
+                      "int_funnel__journey_links", "int_identity__record_keys", "int_identity__match_features",
+                      "int_lead_first_response"):
             _assert_same_rows(conn, f"intermediate.{table}", exclude=("written_at",))
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touch_events.sql")
     assert "messages.loaded_at > '" in compiled.read_text(encoding="utf-8")  # took only the rows loaded since
-    compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touchpoints.sql")
-    assert "events.written_at >" in compiled.read_text(encoding="utf-8")  # placed from the changes
-    # The models computed for a scope of their keys: the records, journeys and visits changed since
+    # The models computed for a scope of their keys: the records, touches, journeys, visits and leads changed since
     for model in ("int_identity__records", "int_identity__record_keys", "int_identity__match_features",
-                  "int_funnel__journey_links", "int_stage_events", "int_funnel_journeys", "int_stage_spells"):
+                  "int_touchpoints", "int_funnel__journey_links", "int_stage_events", "int_funnel_journeys",
+                  "int_stage_spells", "int_lead_first_response"):
         compiled = target / "compiled" / "sales_funnel" / "models" / "intermediate" / f"{model}.sql"
         assert "scope as materialized" in compiled.read_text(encoding="utf-8"), model
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_identity__components.sql")

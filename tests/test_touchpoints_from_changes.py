@@ -6,7 +6,9 @@ and an identity record with touches stops being one. `dbt run` of the components
 touchpoints then works from the changes: every touch must carry the customer its customer-side
 record now has (none for the record gone), looked up here with a plain join, while a touch
 tampered with where nothing it is placed from changed is left as it is (the run does not look
-at it, which is the point)."""
+at it, which is the point). A touch whose event is gone is deleted. What the run changed must be
+told downstream exactly: the touches it wrote carry its written_at, and every touch it wrote
+again or deleted is in int_touchpoints__removed with the customer it was held under."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def _records_with_touches(conn: duckdb.DuckDBPyConnection, count: int) -> list[t
 
 def _change(home: Home) -> dict[str, str]:
     with duckdb.connect(str(home.warehouse)) as conn:
-        (merged_a, _), (merged_b, _), (gone, _), (untouched, _) = _records_with_touches(conn, 4)
+        (merged_a, _), (merged_b, _), (gone, _), (untouched, _), (unevented, _) = _records_with_touches(conn, 5)
         conn.execute("INSERT INTO intermediate.int_identity__record_keys BY NAME "
                      "SELECT unnest([?, ?]) AS record_id, 'mobile' AS key_type, '+8613999999999' AS key_value, "
                      "now() AS written_at", [merged_a, merged_b])
@@ -46,15 +48,24 @@ def _change(home: Home) -> dict[str, str]:
                                 "WHERE customer_record_id = ?", [untouched]).fetchone()[0]
         conn.execute("UPDATE intermediate.int_touchpoints SET customer_key = 'tampered' WHERE touchpoint_id = ?",
                      [tampered])
-    return {"merged_a": merged_a, "merged_b": merged_b, "gone": gone, "tampered": tampered}
+        event_gone = conn.execute("SELECT min(touchpoint_id) FROM intermediate.int_touchpoints "
+                                  "WHERE customer_record_id = ?", [unevented]).fetchone()[0]
+        conn.execute("DELETE FROM intermediate.int_touch_events WHERE touchpoint_id = ?", [event_gone])
+    return {"merged_a": merged_a, "merged_b": merged_b, "gone": gone, "tampered": tampered, "event_gone": event_gone}
+
+
+def _held(home: Home) -> dict[str, str | None]:
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        return dict(conn.execute("SELECT touchpoint_id, customer_key FROM intermediate.int_touchpoints").fetchall())
 
 
 def test_touches_are_placed_again_from_the_changes_alone(copied_home, tmp_path):
     changed = _change(copied_home)
+    before = _held(copied_home)
     done = dbt("run", "--select", "int_identity__components", "int_touchpoints", target=tmp_path / "target",
                home=copied_home)
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "events.written_at >" in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")
+    assert "scope as materialized" in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")
 
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         placed = {touch: (held, looked_up) for touch, held, looked_up in conn.execute(LOOKUP).fetchall()}
@@ -68,3 +79,17 @@ def test_touches_are_placed_again_from_the_changes_alone(copied_home, tmp_path):
     assert placed.pop(changed["tampered"])[0] == "tampered"  # nothing it is placed from changed
     wrong = {touch: pair for touch, pair in placed.items() if pair[0] != pair[1]}
     assert not wrong, list(wrong.items())[:5]
+    assert changed["event_gone"] not in placed
+
+    # What the run changed, told downstream: the touches whose customer changed were written and
+    # logged with the customer they had; the touch whose event is gone, logged and deleted.
+    moved = {touch for touch, (customer, _) in placed.items() if customer != before[touch]}
+    assert moved and moved >= {t for t, (c, _) in placed.items() if c is None and before[t] is not None}
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        run_at = conn.execute("SELECT built_at FROM intermediate.int_touchpoints__build_mark").fetchone()[0]
+        written = {row[0] for row in conn.execute(
+            "SELECT touchpoint_id FROM intermediate.int_touchpoints WHERE written_at = ?", [run_at]).fetchall()}
+        logged = set(conn.execute("SELECT touchpoint_id, customer_key FROM intermediate.int_touchpoints__removed "
+                                  "WHERE removed_at = ?", [run_at]).fetchall())
+    assert written == moved
+    assert logged == {(touch, before[touch]) for touch in moved | {changed["event_gone"]}}

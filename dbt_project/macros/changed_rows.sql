@@ -22,7 +22,10 @@
     held that the result no longer has go into <model>__removed with the run's start
     (removed_at), so that a model downstream finds, with the stamps, every key added or gone
     since its own last build (int_identity__components). A key whose row only changed is not
-    logged: it is stamped again.
+    logged: it is stamped again. Unless the log also keeps columns of the held rows (config
+    removed_log_columns): then every held row a run deletes, changed or gone, is logged with its
+    values of them, because a model downstream keyed by such a column must look at the value a
+    row had as well as the one it has (int_touchpoints logs the customer a touch was held under).
 
     A model may be computed for a scope of its keys only (config changed_rows_scope: {'macro':
     <name>, 'column': <a key column>}): the macro, called by the model and again here, returns
@@ -90,10 +93,18 @@
 
     {% if removed_log -%}
     {%- set log = side_relation(target, 'removed') -%}
+    {%- set logged_columns = (config.get('removed_log_columns') or []) -%}
     {{ create_removed_log(target, keys) }};
 
+    {% if logged_columns -%}
+    insert into {{ log }}
+    select {{ changed_rows_columns('held', keys + logged_columns) }}, {{ written_at() }}
+    from {{ target }} as held
+    semi join {{ changed }} as new on {{ on_keys }};
+    {%- else -%}
     insert into {{ log }}
     select {{ changed_rows_columns('gone', keys) }}, {{ written_at() }} from {{ changed }} as gone where gone.__is_gone;
+    {%- endif %}
 
     {% endif -%}
     delete from {{ target }} as held
@@ -125,12 +136,27 @@
 {%- endmacro %}
 
 
-{#- The removed log of a changed_rows model (its keys and removed_at), empty if new. The model's
-    post-hook keep_removed_log() makes it on every build, a full one too, so that the log is
-    there from the first build on and a later run does not add a table to the warehouse. -#}
+{#- The removed log of a changed_rows model (its keys, the removed_log_columns, and removed_at),
+    empty if new. The model's post-hook keep_removed_log() makes it on every build, a full one
+    too, so that the log is there from the first build on and a later run does not add a table
+    to the warehouse. -#}
 {% macro create_removed_log(target, keys) -%}
     create table if not exists {{ side_relation(target, 'removed') }} as
-    select {{ changed_rows_columns('held', keys) }}, {{ written_at() }} as removed_at from {{ target }} as held where false
+    select {{ changed_rows_columns('held', keys + (config.get('removed_log_columns') or [])) }}, {{ written_at() }} as removed_at
+    from {{ target }} as held where false
+{%- endmacro %}
+
+
+{#- post-hook of a model that keeps a removed log, after keep_removed_log(): delete the rows that
+    meet ``condition`` (SQL over the model's columns), logging them as its strategy logs the rows
+    it removes. -#}
+{% macro delete_logged(condition) -%}
+    {%- set keys = config.get('unique_key') -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    insert into {{ side_relation(this, 'removed') }}
+    select {{ changed_rows_columns('held', keys + (config.get('removed_log_columns') or [])) }}, {{ written_at() }}
+    from {{ this }} as held where {{ condition }};
+    delete from {{ this }} where {{ condition }}
 {%- endmacro %}
 
 

@@ -128,3 +128,44 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The changed_rows scope of int_touchpoints: the touches whose row can differ from the one held
+    since the model's last build (its build mark), or none when that cannot be told and every
+    touch is compared. A touch follows from its event, from the customer of its customer-side
+    record and from the context (touch_context_fingerprint, the mark's fingerprint): the touches
+    are those of the events classified since (int_touch_events' written_at) and the held touches
+    of the records labelled since or no longer identity records (int_identity__components'
+    stamps and removed log). A touch whose event is gone or recalled is deleted by the model's
+    post-hook, in or out of the scope.
+
+    None: no mark, another context since, events without stamps (an older build), or components
+    whose changes since are not all logged (labelled from scratch since). -#}
+{% macro touchpoints_scope() -%}
+    {%- set events, components = ref('int_touch_events'), ref('int_identity__components') -%}
+    {%- set mark = held_mark_with_fingerprint(touch_context_fingerprint()) -%}
+    {%- if mark is none or not relation_has_column(events, 'written_at')
+          or not changes_logged_since([components], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set scope -%}
+        select touchpoint_id from {{ events }} where written_at > {{ mark.since }}
+        union
+        select held.touchpoint_id
+        from {{ this }} as held
+        semi join ({{ keys_written_or_removed_since([components], 'record_id', mark.since) }}) as relabelled
+            on relabelled.record_id = held.customer_record_id
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}
+
+
+{#- The customers whose touches changed after ``since`` (a TIMESTAMPTZ literal): the customer of
+    every touch int_touchpoints wrote since and the customer every touch it wrote again or
+    deleted since was held under (its removed log). A query of customer_key. -#}
+{% macro customers_with_touches_changed_since(since) -%}
+    {%- set touchpoints = ref('int_touchpoints') -%}
+    select customer_key from {{ touchpoints }} where written_at > {{ since }} and customer_key is not null
+    union
+    select customer_key from {{ side_relation(touchpoints, 'removed') }} where removed_at > {{ since }} and customer_key is not null
+{%- endmacro %}

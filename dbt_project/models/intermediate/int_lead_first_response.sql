@@ -1,10 +1,23 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='lead_id', on_schema_change='sync_all_columns',
+          stamp_column='written_at', removed_log=true,
+          changed_rows_scope={'macro': 'lead_first_response_scope', 'column': 'lead_id'},
+          post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(lead_first_response_fingerprint()) }}"]) }}
 {#- For every lead: its grade, owner, channel, SLA and the first genuine outbound touch to its
     customer in any channel (chat, mail, CRM call/visit task) at or after the lead was created —
     the CRM exports carry no assignment time, so creation stands for assignment (kpis.md K06).
     Auto-replies (int_touchpoints.is_genuine_outbound false) are not a response. The same pass over the lead's
-    touches also finds its latest touch in either direction (K08, K27). -#}
-with leads as (
+    touches also finds its latest touch in either direction (K08, K27).
+
+    Incremental, exact against a full rebuild: a night computes only the leads whose row can
+    differ since the last build (lead_first_response_scope: leads staged since, their journey,
+    record or customer's touches changed), and writes those that do. written_at and
+    int_lead_first_response__removed tell the lead models downstream which leads changed. -#}
+{% set scope = lead_first_response_scope() %}
+with {{ scope_cte(scope) }}
+
+leads as (
     select * from {{ ref('stg_crm__leads') }}
+    where {{ in_scope(scope, 'lead_id', 'lead_id') }}
 ),
 
 grades as (
@@ -70,7 +83,8 @@ select
     date_diff('second', graded.created_at, lead_touches.first_response_at) / 60.0 as response_minutes,
     coalesce(date_diff('second', graded.created_at, lead_touches.first_response_at) <= sla.sla_minutes * 60, false)
         as responded_within_sla,
-    lead_touches.last_touch_at
+    lead_touches.last_touch_at,
+    {{ written_at() }} as written_at
 from graded
 left join lead_touches on lead_touches.lead_id = graded.lead_id
 left join journeys on journeys.lead_id = graded.lead_id

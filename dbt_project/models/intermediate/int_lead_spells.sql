@@ -1,11 +1,23 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['lead_id', 'spell_number'],
+          on_schema_change='sync_all_columns', stamp_column='written_at',
+          changed_rows_scope={'macro': 'lead_spells_scope', 'column': 'lead_id'},
+          post_hook="{{ write_build_mark(lead_spells_fingerprint()) }}") }}
 {#- The stretches during which each lead was open. A lead opens when it is created; each export
     version (stg_crm__lead_versions) tells its status at the end of that day: a status that maps
     to canonical `lead` is open, any other (converted, dropped) closed. A closed lead that shows
     an open status again was re-opened and gets a new spell. Changes are placed at the end of the
     local export day, the finest time the exports carry. Each spell carries the lead's customer,
-    owner and channel for the KPIs built on it (K15, K17). -#}
-with leads as (
+    owner and channel for the KPIs built on it (K15, K17).
+
+    Incremental, exact against a full rebuild: a night computes only the leads staged since the
+    last build or whose int_lead_first_response row changed (lead_spells_scope), each from all
+    its versions. -#}
+{% set scope = lead_spells_scope() %}
+with {{ scope_cte(scope) }}
+
+leads as (
     select lead_id, created_at from {{ ref('stg_crm__leads') }}
+    where {{ in_scope(scope, 'lead_id', 'lead_id') }}
 ),
 
 stage_map as (
@@ -52,7 +64,8 @@ select
     changes.next_change_at as closed_at,
     leads.customer_key,
     leads.owner_rep_id,
-    leads.channel
+    leads.channel,
+    {{ written_at() }} as written_at
 from changes
 inner join {{ ref('int_lead_first_response') }} as leads on leads.lead_id = changes.lead_id
 where changes.is_open

@@ -1,13 +1,17 @@
 {{ config(
     materialized='incremental',
+    incremental_strategy='changed_rows',
     unique_key='touchpoint_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
+    on_schema_change='sync_all_columns',
+    stamp_column='written_at',
+    removed_log=true,
+    removed_log_columns=['customer_key'],
+    changed_rows_scope={'macro': 'touchpoints_scope', 'column': 'touchpoint_id'},
     post_hook=[
-        "delete from {{ this }}
-         where touchpoint_id not in (select touchpoint_id from {{ ref('int_touch_events') }})
-            or touchpoint_id in ({{ recalled_touchpoint_ids() }})",
-        "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}",
+        "{{ keep_removed_log() }}",
+        "{{ delete_logged('touchpoint_id not in (select touchpoint_id from ' ~ ref('int_touch_events') ~ ')
+                           or touchpoint_id in (' ~ recalled_touchpoint_ids() ~ ')') }}",
+        "{{ write_build_mark(touch_context_fingerprint()) }}",
     ],
 ) }}
 {#- Interactions from every channel (int_touch_events), with the source record of the customer
@@ -20,49 +24,21 @@
     time, follow-up and interaction KPIs count. What was said stays in int_touch_events (joined on
     touchpoint_id by behaviour tags and stage evidence).
 
-    Incremental, exact against a full rebuild: a run places again only the touches whose row
-    could differ from the one held, which are
-      * a touch event not held in the version held (new, re-delivered, or classified again);
-      * a touch whose customer-side record now belongs to another customer, or to none (the
-        identity components relabelled it, or the record is gone);
-      * every touch when the context changed: the reps of the contact export (who is `out` in a
-        chat), the roster's aliases, or this model's code (context_fingerprint).
-    A post-hook deletes the touches no longer among the events and those recalled since. At a
-    million customers a night places a few tens of thousands of six million touches; writing
-    them all again cost more than finding which to write.
-
-    Those touches are found from what changed since the last build (its build mark), not by
-    comparing every touch with its event and its record's customer: the events classified since
-    (int_touch_events' written_at), and the touches of the records labelled since
-    (int_identity__components' written_at) or no longer identity records (its log of removed
-    records), when every held row was placed in today's context. Without a mark, in another
-    context, or when the components were labelled from scratch since (none older than the
-    mark), every touch is compared. -#}
+    Incremental, exact against a full rebuild (changed_rows): a night places again only the
+    touches whose row could differ from the one held (touchpoints_scope: the events classified
+    since the last build and the touches of the records labelled or gone since), writes those
+    that do differ, and a post-hook deletes the touches no longer among the events and those
+    recalled since. At a million customers a night places a few tens of thousands of six million
+    touches. Every touch deleted or written again is logged with the customer it was held
+    under (int_touchpoints__removed), and every touch written carries the run's written_at: the
+    customers whose touches changed since a build are those two sets, which is how the models
+    downstream keyed by customer or lead find what a night changed. -#}
 {% set record_prefix = {'wecom': 'wecom:contact:', 'email': 'email:address:', 'crm': 'crm:lead:'} %}
-{% set place_changes_only = is_incremental() and relation_has_column(this, 'context_fingerprint') %}
-{% set mark = held_build_mark() if place_changes_only else none %}
-{% set events_relation = ref('int_touch_events') %}
-{% set components_relation = ref('int_identity__components') %}
-{% set removed_records = side_relation(components_relation, 'removed') if mark is not none else none %}
-{% if mark is not none %}
-    {#- every held row placed in today's context, and no component labelled from scratch since -#}
-    {% set placed_in_context_since_mark %}
-        select
-            (select min(held.context_fingerprint) = any_value(context.fingerprint)
-                    and max(held.context_fingerprint) = any_value(context.fingerprint)
-             from {{ this }} as held
-             cross join (select {{ touch_context_fingerprint() }} as fingerprint) as context)
-            and (select coalesce(min(written_at) <= '{{ mark.built_at }}'::timestamptz, false)
-                 from {{ components_relation }})
-    {% endset %}
-{% endif %}
-{% set from_changes = mark is not none
-    and relation_exists(removed_records)
-    and relation_has_column(events_relation, 'written_at')
-    and run_query(placed_in_context_since_mark).columns[0].values()[0] %}
-{% set since %}'{{ mark.built_at if from_changes else '' }}'::timestamptz{% endset %}
+{% set scope = touchpoints_scope() %}
 
-with rep_aliases as (
+with {{ scope_cte(scope) }}
+
+rep_aliases as (
     select * from {{ ref('int_sales_rep_aliases') }}
 ),
 
@@ -70,34 +46,9 @@ reps as (
     select distinct rep_userid from {{ ref('stg_wecom__external_contacts') }}
 ),
 
-context as (
-    select {{ touch_context_fingerprint() }} as fingerprint
-),
-
 events as (
-    select events.*
-    from {{ events_relation }} as events
-    {% if from_changes %}
-    where events.written_at > {{ since }}
-       or events.touchpoint_id in (
-            select held.touchpoint_id
-            from {{ this }} as held
-            semi join (
-                select record_id from {{ components_relation }} where written_at > {{ since }}
-                union all
-                select record_id from {{ removed_records }} where removed_at > {{ since }}
-            ) as relabelled on relabelled.record_id = held.customer_record_id
-        )
-    {% elif place_changes_only %}
-    left join {{ this }} as held on held.touchpoint_id = events.touchpoint_id
-    left join {{ components_relation }} as components
-        on components.record_id = held.customer_record_id
-    where held.touchpoint_id is null
-       or held.event_loaded_at is distinct from events.loaded_at
-       or held.event_fingerprint is distinct from events.settings_fingerprint
-       or held.context_fingerprint is distinct from (select fingerprint from context)
-       or held.customer_key is distinct from components.customer_key
-    {% endif %}
+    select * from {{ ref('int_touch_events') }}
+    where {{ in_scope(scope, 'touchpoint_id', 'touchpoint_id') }}
 ),
 
 recalled as (
@@ -126,9 +77,7 @@ sides as (
             {% endfor %}
         end || case when is_out then counterparty_id else sender_id end as customer_record_id,
         case when is_out then sender_id else counterparty_id end as source_rep_id,
-        is_out and not is_auto_reply as is_genuine_outbound,
-        loaded_at as event_loaded_at,
-        settings_fingerprint as event_fingerprint
+        is_out and not is_auto_reply as is_genuine_outbound
     from touches
 )
 
@@ -142,10 +91,8 @@ select
     components.customer_key,
     coalesce(rep_aliases.rep_id, sides.source_rep_id) as rep_id,
     sides.is_genuine_outbound,
-    sides.event_loaded_at,
-    sides.event_fingerprint,
-    (select fingerprint from context) as context_fingerprint
+    {{ written_at() }} as written_at
 from sides
-left join {{ components_relation }} as components
+left join {{ ref('int_identity__components') }} as components
     on components.record_id = sides.customer_record_id
 left join rep_aliases on rep_aliases.alias = sides.source_rep_id

@@ -5,8 +5,9 @@ On two copies of the demo warehouse, what a night changes is done by hand and st
 models upstream stamp what they write: a call to one lead's customer a minute after the lead was
 created is classified (a new first response), the event of another lead's first response is gone
 (its touch is deleted, so its customer's touches changed), a third lead is re-delivered with
-another rating (its grade), a fourth lead's record is labelled into another customer, and an
-open lead is exported closed on a new day (its spell ends). One copy runs the touches, the
+another rating and without its e-mail (its grade and score), a fourth lead's record is labelled into another customer, and an
+open lead is exported closed on a new day (its spell ends), and a quote is mailed to the
+customer of a journey that moved into negotiation without one, before the move. One copy runs the touches, the
 journeys and the lead models incrementally, the other rebuilds them with --full-refresh: the
 tables must be equal row for row, and a lead nothing changed for, tampered with in the
 incremental copy, must be left as it was (it is not computed)."""
@@ -19,7 +20,9 @@ from conftest import Home
 from scoped_runs import assert_equal_but_tampered, copy_home, run_models, scoped, table
 
 MODELS = {"int_touchpoints": "intermediate", "int_funnel_journeys": "intermediate",
-          "int_lead_first_response": "intermediate", "int_lead_spells": "intermediate"}
+          "int_lead_first_response": "intermediate", "int_lead_spells": "intermediate",
+          "int_lead_scores": "intermediate", "int_inbound_contacts": "intermediate",
+          "int_stage_move_evidence": "intermediate"}
 
 
 def _change(home: Home) -> dict[str, str]:
@@ -41,6 +44,22 @@ def _change(home: Home) -> dict[str, str]:
                   WHERE channel = 'crm' AND is_sent_by_us AND NOT is_auto_reply ORDER BY touchpoint_id LIMIT 1) AS events
             CROSS JOIN (SELECT created_at FROM staging.stg_crm__leads WHERE lead_id = ?) AS leads""",
                      [answered_sooner, answered_sooner])
+        # a quote to the customer of a journey that moved into negotiation without one, before the move
+        quoted, moved_at, quoted_lead = conn.execute("""
+            SELECT evidence.journey_id, spells.entered_at, journeys.lead_id
+            FROM intermediate.int_stage_move_evidence AS evidence
+            INNER JOIN intermediate.int_stage_spells AS spells USING (journey_id, spell_sequence)
+            INNER JOIN intermediate.int_funnel_journeys AS journeys USING (journey_id)
+            WHERE evidence.missing_evidence = 'quote' AND evidence.required_evidence = 'quote'
+              AND journeys.journey_type = 'lead' AND journeys.lead_id NOT IN (SELECT unnest(?))
+            ORDER BY 1 LIMIT 1""", [[lead for lead, _ in leads]]).fetchone()
+        conn.execute("""
+            INSERT INTO intermediate.int_touch_events BY NAME
+            SELECT * REPLACE ('crm:night-quote' AS touchpoint_id, ? AS counterparty_id, '报价单已发送' AS content,
+                              ?::timestamptz - INTERVAL 1 HOUR AS occurred_at, now() AS loaded_at, now() AS written_at)
+            FROM intermediate.int_touch_events
+            WHERE channel = 'crm' AND is_sent_by_us AND NOT is_auto_reply ORDER BY touchpoint_id LIMIT 1""",
+                     [quoted_lead, moved_at])
         # the event of the second lead's first response is gone
         conn.execute("""
             DELETE FROM intermediate.int_touch_events WHERE touchpoint_id IN (
@@ -49,7 +68,7 @@ def _change(home: Home) -> dict[str, str]:
                     ON leads.customer_key = touches.customer_key AND leads.first_response_at = touches.occurred_at
                 WHERE leads.lead_id = ? AND touches.is_genuine_outbound)""", [unanswered])
         conn.execute("UPDATE staging.stg_crm__leads SET rating = CASE WHEN rating = 'Hot' THEN 'Warm' ELSE 'Hot' END, "
-                     "crm_system = 'salesforce', loaded_at = now() WHERE lead_id = ?", [regraded])
+                     "crm_system = 'salesforce', email = NULL, loaded_at = now() WHERE lead_id = ?", [regraded])
         conn.execute("UPDATE intermediate.int_identity__components SET customer_key = 'another-customer', written_at = now() "
                      "WHERE record_id = ?", [f"crm:lead:{relabelled}"])
         # an open lead exported closed the day after its latest export: a raw version, staged again
@@ -65,7 +84,8 @@ def _change(home: Home) -> dict[str, str]:
             FROM raw_crm.leads WHERE lead_id = ? ORDER BY _delivery_date DESC, _source_line DESC LIMIT 1""", [closed])
         conn.execute("UPDATE staging.stg_crm__leads SET loaded_at = now() WHERE lead_id = ?", [closed])
     return {"answered_sooner": answered_sooner, "unanswered": unanswered, "customer": customer,
-            "regraded": regraded, "relabelled": relabelled, "untouched": untouched, "closed": closed}
+            "regraded": regraded, "relabelled": relabelled, "untouched": untouched, "closed": closed,
+            "quoted": quoted}
 
 
 def test_leads_are_computed_from_the_changes_alone(copied_home, tmp_path):
@@ -99,3 +119,13 @@ def test_leads_are_computed_from_the_changes_alone(copied_home, tmp_path):
                                   [leads["relabelled"]]).fetchall()
     assert closed[0] > 0 and closed[0] == closed[1]  # its open spell ended
     assert relabelled == [("another-customer",)]
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        scored = conn.execute("SELECT has_email FROM intermediate.int_lead_scores WHERE lead_id = ?",
+                              [leads["regraded"]]).fetchone()
+        contacted = conn.execute("SELECT count(*) FROM intermediate.int_inbound_contacts "
+                                 "WHERE customer_key = 'another-customer'").fetchone()
+    assert scored == (False,) and contacted == (1,)
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        evidence = conn.execute("SELECT bool_and(has_required_evidence) FROM intermediate.int_stage_move_evidence "
+                                "WHERE journey_id = ? AND required_evidence = 'quote'", [leads["quoted"]]).fetchone()
+    assert evidence == (True,)

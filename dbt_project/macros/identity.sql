@@ -107,3 +107,10 @@
     {{- return(scope_from_stamped_inputs([ref('int_identity__records'), ref('int_identity__components')], 'record_id',
                                          unstamped_inputs_fingerprint([]))) -}}
 {%- endmacro %}
+
+
+{#- The fingerprint of what dim_customer is computed with that carries no stamp: its code, the
+    survivorship rules, the canonical stages (lifecycle) and the roster's aliases (owner). -#}
+{% macro customer_fingerprint() -%}
+    {{ unstamped_inputs_fingerprint([ref('survivorship_rules'), ref('canonical_stages'), ref('int_sales_rep_aliases')]) }}
+{%- endmacro %}

@@ -107,3 +107,31 @@
 {% macro stage_spells_scope() -%}
     {{- return(journeys_with_history_scope([ref('int_stage_events')], unstamped_inputs_fingerprint([]))) -}}
 {%- endmacro %}
+
+
+{#- int_stage_move_evidence: the journeys whose visits were written or removed since (the moves),
+    whose row of int_funnel_journeys was written or removed since (its customer), and the
+    journeys of the customers whose touches changed since or who have a touch whose event was
+    classified since (what a touch says is evidence, and an event classified again keeps its
+    touch's row as it was); none after other code or gate rules, or with an input whose changes
+    since are not all logged. -#}
+{% macro stage_move_evidence_scope() -%}
+    {%- set spells, journeys, touchpoints = ref('int_stage_spells'), ref('int_funnel_journeys'), ref('int_touchpoints') -%}
+    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([ref('stage_gate_rules')])) -%}
+    {%- if mark is none or not changes_logged_since([spells, journeys, touchpoints], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set since = mark.since -%}
+    {%- set scope -%}
+        {{ keys_written_or_removed_since([spells, journeys], 'journey_id', since) }}
+        union
+        select journey_id from {{ journeys }}
+        where customer_key in (
+            {{ customers_with_touches_changed_since(since) }}
+            union
+            select customer_key from {{ touchpoints }}
+            where touchpoint_id in (select touchpoint_id from {{ ref('int_touch_events') }} where written_at > {{ since }})
+        )
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}

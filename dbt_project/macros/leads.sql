@@ -67,3 +67,77 @@
 {% macro lead_spells_fingerprint() -%}
     md5({{ unstamped_inputs_fingerprint([ref('stage_map')]) }} || '|{{ var("reporting_timezone") }}')
 {%- endmacro %}
+
+
+{#- The changed_rows scope of int_lead_scores: the leads staged since its last build (the form),
+    those whose row of int_lead_first_response (customer, grade, creation) or journey (channel)
+    was written or removed since, the leads of the customers whose touches changed since (what
+    the customer wrote early on), and those whose mobile may have become or stopped being a
+    junk key (int_identity__junk_keys, a few keys recomputed every night: the leads whose mobile
+    is one now, and the held leads without a valid mobile). None after other code, score rules
+    or score settings, with the leads' staging rebuilt since, or an input whose changes since
+    are not all logged. -#}
+{% macro lead_scores_scope() -%}
+    {%- set leads, responses = ref('stg_crm__leads'), ref('int_lead_first_response') -%}
+    {%- set touchpoints, journeys = ref('int_touchpoints'), ref('int_funnel_journeys') -%}
+    {%- set mark = held_mark_with_fingerprint(lead_scores_fingerprint()) -%}
+    {%- if mark is none or rebuilt_since([leads], mark.built_at)
+          or not changes_logged_since([responses, touchpoints, journeys], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set since = mark.since -%}
+    {%- set scope -%}
+        select lead_id from {{ leads }} where loaded_at > {{ since }}
+        union
+        {{ keys_written_or_removed_since([responses], 'lead_id', since) }}
+        union
+        select substr(journey_id, {{ 'lead:' | length + 1 }})
+        from ({{ keys_written_or_removed_since([journeys], 'journey_id', since) }})
+        where journey_id like 'lead:%'
+        union
+        select lead_id from {{ responses }}
+        where customer_key in ({{ customers_with_touches_changed_since(since) }})
+        union
+        select lead_id from {{ leads }}
+        where mobile in (select key_value from {{ ref('int_identity__junk_keys') }} where key_type = 'mobile')
+        union
+        select lead_id from {{ this }} where not has_valid_mobile
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}
+
+
+{% macro lead_scores_fingerprint() -%}
+    md5({{ unstamped_inputs_fingerprint([ref('lead_score_rules')]) }}
+        || '|{{ var("lead_score_behaviour_days") }}|{{ var("effective_lead_min_score") }}')
+{%- endmacro %}
+
+
+{#- The changed_rows scope of int_inbound_contacts: the customers of the leads scored or removed
+    since its last build (int_lead_scores logs the customer a lead was held under), those whose
+    touches changed since (their first mail), those with a member labelled since (the identity
+    components write every member of a customer whose members changed) and those of the WeCom
+    contacts staged since. None after other code or channel map, with the contacts' staging
+    rebuilt since, or an input whose changes since are not all logged. -#}
+{% macro inbound_contacts_scope() -%}
+    {%- set scores, touchpoints, components = ref('int_lead_scores'), ref('int_touchpoints'), ref('int_identity__components') -%}
+    {%- set contacts = ref('stg_wecom__external_contacts') -%}
+    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([ref('channel_map')])) -%}
+    {%- if mark is none or rebuilt_since([contacts], mark.built_at)
+          or not changes_logged_since([scores, touchpoints, components], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set since = mark.since -%}
+    {%- set scope -%}
+        select customer_key from {{ scores }} where written_at > {{ since }}
+        union
+        select customer_key from {{ side_relation(scores, 'removed') }} where removed_at > {{ since }}
+        union
+        {{ customers_with_touches_changed_since(since) }}
+        union
+        select customer_key from {{ components }}
+        where written_at > {{ since }}
+           or record_id in (select 'wecom:contact:' || external_userid from {{ contacts }} where loaded_at > {{ since }})
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}

@@ -1,12 +1,13 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id', on_schema_change='sync_all_columns',
-          stamp_column='written_at', removed_log=true,
+          stamp_column='written_at', removed_log=true, removed_log_columns=['customer_key'],
           changed_rows_scope={'macro': 'funnel_journeys_scope', 'column': 'journey_id'},
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(funnel_journeys_fingerprint()) }}"]) }}
 {#- Journey attributes for the funnel KPIs: cohort month (local time), mapped channel, the
     furthest canonical stage reached (a skipped stage counts as reached), and the current stage.
     written_at stamps the run that last wrote
-    the row and int_funnel_journeys__removed logs the journeys gone: fct_stage_transitions and the
-    lead models find there the journeys changed since their own last build.
+    the row and int_funnel_journeys__removed logs every journey removed or written again, with the
+    customer it was held under: fct_stage_transitions, the lead models and dim_customer find there
+    the journeys (and customers) changed since their own last build.
 
     Incremental, exact against a full rebuild: a night computes only the journeys whose link or
     stage events were written or removed since the last build, or whose lead's or opportunity's

@@ -1,8 +1,20 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='customer_key', on_schema_change='sync_all_columns',
+          stamp_column='written_at',
+          changed_rows_scope={'macro': 'inbound_contacts_scope', 'column': 'customer_key'},
+          post_hook=["delete from {{ this }} where customer_key not in (select customer_key from {{ ref('int_identity__components') }})",
+                     "{{ write_build_mark(unstamped_inputs_fingerprint([ref('channel_map')])) }}"]) }}
 {#- K02: each customer's first inbound contact — a CRM lead (web form, call), a WeCom add, or the
     first mail received from an address — with its time and channel, and whether the customer
     left a usable contact through any of them: a valid mobile or e-mail on a lead, a WeCom add,
-    or their own mail address. -#}
-with touchpoints as (
+    or their own mail address.
+
+    Incremental, exact against a full rebuild: a night computes only the customers whose first
+    contact can differ since the last build (inbound_contacts_scope), and a post-hook deletes
+    the customers no longer among the identity components (all their records went to others). -#}
+{% set scope = inbound_contacts_scope() %}
+with {{ scope_cte(scope) }}
+
+touchpoints as (
     select * from {{ ref('int_touchpoints') }}
 ),
 
@@ -37,7 +49,7 @@ inbound as (
         channel,
         has_valid_mobile or has_email as is_usable
     from {{ ref('int_lead_scores') }}
-    where customer_key is not null
+    where customer_key is not null and {{ in_scope(scope, 'customer_key', 'customer_key') }}
     union all
     select
         components.customer_key,
@@ -48,6 +60,7 @@ inbound as (
         true
     from contacts
     inner join components on components.record_id = 'wecom:contact:' || contacts.external_userid
+        and {{ in_scope(scope, 'customer_key', 'components.customer_key') }}
     left join channel_map
         on channel_map.source_system = 'wecom' and channel_map.source_value = contacts.contact_way_state
     union all
@@ -61,6 +74,7 @@ inbound as (
     from touchpoints
     left join channel_map on channel_map.source_system = 'email' and channel_map.source_value = 'inbound'
     where touchpoints.channel = 'email' and touchpoints.direction = 'in' and touchpoints.customer_key is not null
+      and {{ in_scope(scope, 'customer_key', 'touchpoints.customer_key') }}
     group by touchpoints.customer_key, touchpoints.customer_record_id
 ),
 
@@ -78,6 +92,7 @@ select
     contact_source as first_contact_source,
     contact_id as first_contact_id,
     channel,
-    left_usable_contact
+    left_usable_contact,
+    {{ written_at() }} as written_at
 from ranked
 where contact_rank = 1

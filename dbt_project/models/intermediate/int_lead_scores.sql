@@ -1,13 +1,26 @@
+{{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='lead_id', on_schema_change='sync_all_columns',
+          stamp_column='written_at', removed_log=true, removed_log_columns=['customer_key'],
+          changed_rows_scope={'macro': 'lead_scores_scope', 'column': 'lead_id'},
+          post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(lead_scores_fingerprint()) }}"]) }}
 {#- K03/K04: every lead's grade (from its CRM rating, int_lead_first_response), channel group,
     what the form carried (a valid mobile — not a junk key shared by many records —, an e-mail,
     a company) and whether the customer wrote to us within var('lead_score_behaviour_days'),
-    scored by lead_score_rules. -#}
-with leads as (
+    scored by lead_score_rules.
+
+    Incremental, exact against a full rebuild: a night computes only the leads whose score can
+    differ since the last build (lead_scores_scope). written_at and int_lead_scores__removed
+    (with the customer a lead was held under) tell int_inbound_contacts which customers changed. -#}
+{% set scope = lead_scores_scope() %}
+with {{ scope_cte(scope) }}
+
+leads as (
     select * from {{ ref('stg_crm__leads') }}
+    where {{ in_scope(scope, 'lead_id', 'lead_id') }}
 ),
 
 graded as (
     select lead_id, customer_key, grade, created_at from {{ ref('int_lead_first_response') }}
+    where {{ in_scope(scope, 'lead_id', 'lead_id') }}
 ),
 
 journeys as (
@@ -71,6 +84,7 @@ scores as (
 select
     facts.*,
     scores.quality_score,
-    scores.quality_score >= {{ var('effective_lead_min_score') }} as is_effective
+    scores.quality_score >= {{ var('effective_lead_min_score') }} as is_effective,
+    {{ written_at() }} as written_at
 from facts
 inner join scores on scores.lead_id = facts.lead_id

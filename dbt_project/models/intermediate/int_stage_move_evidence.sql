@@ -1,15 +1,23 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns',
-          stamp_column='written_at') }}
+          stamp_column='written_at',
+          changed_rows_scope={'macro': 'stage_move_evidence_scope', 'column': 'journey_id'},
+          post_hook="{{ write_build_mark(unstamped_inputs_fingerprint([ref('stage_gate_rules')])) }}") }}
 {#- K18 gate compliance: for every move into a stage that stage_gate_rules gates, whether each
     required piece of evidence (an outbound touch to the journey's customer whose content matches
     the rule's pattern, sent at or before the move) exists. Moves into ungated stages have no row.
     written_at stamps the run that last wrote
     the row: fct_stage_transitions computes again the journeys with a row written since its own
-    last build. -#}
-with moves as (
+    last build.
+
+    Incremental, exact against a full rebuild: a night computes only the journeys whose moves,
+    customer or customer's touches changed since the last build (stage_move_evidence_scope). -#}
+{% set scope = stage_move_evidence_scope() %}
+with {{ scope_cte(scope) }}
+
+moves as (
     select journey_id, spell_sequence, stage, entered_at
     from {{ ref('int_stage_spells') }}
-    where spell_sequence > 1
+    where spell_sequence > 1 and {{ in_scope(scope, 'journey_id', 'journey_id') }}
 ),
 
 journeys as (

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns',
-          stamp_column='written_at',
+          stamp_column='written_at', removed_log=true,
           changed_rows_scope={'macro': 'stage_spells_scope', 'column': 'journey_id'},
-          post_hook="{{ write_build_mark(unstamped_inputs_fingerprint([])) }}") }}
+          post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}"]) }}
 -- depends_on: {{ ref('int_funnel__journey_links') }}
 {#- One row per visit of a journey to a canonical stage: consecutive entries into the same
     canonical stage (Qualification → Needs Analysis, both `intent`) are one visit. A visit ends

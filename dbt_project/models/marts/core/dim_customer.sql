@@ -5,7 +5,7 @@
     on_schema_change='append_new_columns',
     post_hook=[
         "delete from {{ this }} where customer_key not in (select customer_key from {{ ref('int_identity__components') }})",
-        "{{ write_build_mark(unstamped_inputs_fingerprint([ref('survivorship_rules')])) }}",
+        "{{ write_build_mark(customer_fingerprint()) }}",
     ],
 ) }}
 {#- The single customer view: one row per connected component of the identity graph. Each
@@ -17,11 +17,17 @@
       * a customer with a member record written or labelled since this model's last build (the
         written_at stamps of int_identity__records and int_identity__components against the
         build mark): its golden record and member summary are computed again;
-      * a customer whose activity (touches, lifecycle, owner, tags), computed for every
-        customer, differs from the row held, and a customer without a row;
-    and a customer no longer among the components is deleted (post-hook). The golden record is
-    most of the cost, and a night changes the members of a few thousand of a million customers.
-    A build with no mark, or whose code or survivorship rules changed since it (the mark's
+      * a customer whose activity can differ: whose touches changed since
+        (customers_with_touches_changed_since), with a journey written since or one it had
+        written again or removed since (int_funnel_journeys' stamps and removed log, which
+        keeps the customer a journey was held under), or whose behaviour tags differ from the
+        row held (the tags follow from the data's latest day and are compared for every
+        customer); when those inputs cannot tell what changed since, the activity of every
+        customer is computed and compared with the row held;
+      * a customer without a row;
+    and a customer no longer among the components is deleted (post-hook). A night changes the
+    members and touches of a few thousand of a million customers. A build with no mark, or
+    whose code, survivorship rules, stages or roster aliases changed since it (the mark's
     fingerprint), computes every customer. -#}
 {% set attributes = ['customer_name', 'company_name', 'credit_code', 'mobile', 'email',
                      'wecom_external_userid', 'wecom_unionid'] %}
@@ -30,9 +36,23 @@
 {% set activity_defaults = {'first_touch_at': none, 'last_touch_at': none, 'touchpoints': '0',
                             'inbound_touchpoints': '0', 'lifecycle_stage': "'contact'",
                             'owner_rep_id': none, 'behaviour_tags': "''"} %}
-{% set mark = held_build_mark() %}
-{% set scoped = mark is not none
-    and mark.fingerprint == run_query('select ' ~ unstamped_inputs_fingerprint([ref('survivorship_rules')])).columns[0].values()[0] %}
+{% set mark = held_mark_with_fingerprint(customer_fingerprint()) %}
+{% set scoped = mark is not none %}
+{% set activity_scoped = scoped
+    and changes_logged_since([ref('int_touchpoints'), ref('int_funnel_journeys')], mark.built_at) %}
+{#- The customers with a member written or labelled since the mark, and those without a row
+    (none is missing unless the table was edited by hand). -#}
+{% set members_changed %}{% if scoped %}
+    select customer_key from components
+    where written_at > {{ mark.since }}
+    union
+    select components.customer_key
+    from records
+    inner join components on components.record_id = records.record_id
+    where records.written_at > {{ mark.since }}
+    union
+    select customer_key from components anti join {{ this }} as held using (customer_key)
+{% endif %}{% endset %}
 
 with records as (
     select * from {{ ref('int_identity__records') }}
@@ -45,6 +65,39 @@ components as (
 rules as (
     select * from {{ ref('survivorship_rules') }}
 ),
+
+all_tags as (
+    select customer_key, {{ sorted_string_agg('tag', "','") }} as behaviour_tags
+    from {{ ref('int_customer_behaviour_tags') }}
+    group by customer_key
+),
+
+{% if activity_scoped %}
+{#- The customers whose row can differ from the one held (see above): their activity and, with
+    it, their golden record are computed. -#}
+activity_scope as materialized (
+    {{ members_changed }}
+    union
+    {{ customers_with_touches_changed_since(mark.since) }}
+    union
+    select customer_key from {{ ref('int_funnel_journeys') }} where written_at > {{ mark.since }}
+    union
+    select customer_key from {{ side_relation(ref('int_funnel_journeys'), 'removed') }} where removed_at > {{ mark.since }}
+    union
+    select coalesce(held.customer_key, all_tags.customer_key)
+    from {{ this }} as held
+    full join all_tags on all_tags.customer_key = held.customer_key
+    where held.behaviour_tags is distinct from coalesce(all_tags.behaviour_tags, {{ activity_defaults.behaviour_tags }})
+),
+
+tags as (
+    select * from all_tags where customer_key in (select customer_key from activity_scope)
+),
+{% else %}
+tags as (
+    select * from all_tags
+),
+{% endif %}
 
 touches as (
     select
@@ -59,6 +112,9 @@ touches as (
             filter (where touchpoints.direction = 'out') as last_touch_rep_id
     from {{ ref('int_touchpoints') }} as touchpoints
     where touchpoints.customer_key is not null
+    {%- if activity_scoped %}
+      and touchpoints.customer_key in (select customer_key from activity_scope)
+    {%- endif %}
     group by touchpoints.customer_key
 ),
 
@@ -73,6 +129,9 @@ journeys as (
     from {{ ref('int_funnel_journeys') }} as journeys
     left join {{ ref('int_sales_rep_aliases') }} as rep_aliases on rep_aliases.alias = journeys.owner_id
     where journeys.customer_key is not null
+    {%- if activity_scoped %}
+      and journeys.customer_key in (select customer_key from activity_scope)
+    {%- endif %}
 ),
 
 {#- customer: a deal was won; otherwise the furthest stage of an open journey; lost: every
@@ -93,11 +152,6 @@ lifecycle as (
     group by journeys.customer_key
 ),
 
-tags as (
-    select customer_key, {{ sorted_string_agg('tag', "','") }} as behaviour_tags
-    from {{ ref('int_customer_behaviour_tags') }}
-    group by customer_key
-),
 
 {#- What a row says of the customer's activity: touches, lifecycle and owner, tags. -#}
 activity as {% if scoped %}materialized {% endif %}(
@@ -119,22 +173,17 @@ activity as {% if scoped %}materialized {% endif %}(
 {#- The customers whose row can differ from the one held: a member written or labelled since
     the last build (the mark's built_at), or activity that differs. -#}
 recomputed as (
-    select customer_key from components
-    where written_at > '{{ mark.built_at }}'::timestamptz
-    union
-    select components.customer_key
-    from records
-    inner join components on components.record_id = records.record_id
-    where records.written_at > '{{ mark.built_at }}'::timestamptz
-    union
-    -- a customer without a row (none is missing unless the table was edited by hand)
-    select customer_key from components anti join {{ this }} as held using (customer_key)
+    {%- if activity_scoped %}
+    select customer_key from activity_scope
+    {%- else %}
+    {{ members_changed }}
     union
     select held.customer_key
     from {{ this }} as held
     left join activity on activity.customer_key = held.customer_key
     where ({{ changed_rows_columns('held', activity_defaults | list) }})
         is distinct from ({{ columns_or_defaults('activity', activity_defaults) }})
+    {%- endif %}
 ),
 {% endif %}
 

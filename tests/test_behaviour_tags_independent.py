@@ -5,7 +5,9 @@ int_touch_events finds, once per message, which behaviour keywords it contains (
 and the tags model counts the inbound ones per customer. On a copy of the demo warehouse the
 keyword rules are changed in the seed's table (one rule gains a common word), and `dbt run` of
 the two models must classify every held message again (the rules are part of its settings) and
-give, for every keyword and message-count rule, exactly the customers and evidence counts that
+give (through int_customer_inbound_tags, which counts each customer's tagged messages, computed
+for the customers with a message classified since), for every keyword and message-count rule,
+exactly the customers and evidence counts that
 the messages' text gives by hand: a rule's |-separated keywords, case-insensitive, counted over
 the customer's inbound messages, kept from the rule's minimum on."""
 
@@ -58,7 +60,7 @@ def test_keyword_tags_equal_a_reading_of_the_messages_by_hand_after_the_rules_ch
                      "WHERE tag = 'wants_demo'")
         classified_before = conn.execute("SELECT max(written_at) FROM intermediate.int_touch_events").fetchone()[0]
 
-    done = dbt("run", "--select", "int_touch_events", "int_customer_behaviour_tags",
+    done = dbt("run", "--select", "int_touch_events", "int_customer_inbound_tags", "int_customer_behaviour_tags",
                target=tmp_path / "target", home=copied_home)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "anti join" in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")  # compares every touch

@@ -1,16 +1,18 @@
-"""int_lead_first_response computes only the leads whose row can differ since its last build
-(macros/leads.sql), and still holds what a build from scratch would.
+"""The models computed from the touches and leads a night changed (int_lead_first_response,
+int_lead_spells, int_lead_scores, int_inbound_contacts, int_stage_move_evidence and the sums of
+touches per customer: macros/leads.sql, touches.sql, journeys.sql) still hold what a build from
+scratch would.
 
 On two copies of the demo warehouse, what a night changes is done by hand and stamped as the
 models upstream stamp what they write: a call to one lead's customer a minute after the lead was
 created is classified (a new first response), the event of another lead's first response is gone
 (its touch is deleted, so its customer's touches changed), a third lead is re-delivered with
-another rating and without its e-mail (its grade and score), a fourth lead's record is labelled into another customer, and an
-open lead is exported closed on a new day (its spell ends), and a quote is mailed to the
-customer of a journey that moved into negotiation without one, before the move. One copy runs the touches, the
-journeys and the lead models incrementally, the other rebuilds them with --full-refresh: the
-tables must be equal row for row, and a lead nothing changed for, tampered with in the
-incremental copy, must be left as it was (it is not computed)."""
+another rating and without its e-mail (its grade and score), a fourth lead's record is labelled
+into another customer, an open lead is exported closed on a new day (its spell ends), and a quote
+is mailed to the customer of a journey that moved into negotiation without one, before the move.
+One copy runs the touches, the journeys and the models above incrementally, the other rebuilds
+them with --full-refresh: the tables must be equal row for row, and a lead nothing changed for,
+tampered with in the incremental copy, must be left as it was (it is not computed)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from scoped_runs import assert_equal_but_tampered, copy_home, run_models, scoped
 MODELS = {"int_touchpoints": "intermediate", "int_funnel_journeys": "intermediate",
           "int_lead_first_response": "intermediate", "int_lead_spells": "intermediate",
           "int_lead_scores": "intermediate", "int_inbound_contacts": "intermediate",
-          "int_stage_move_evidence": "intermediate"}
+          "int_stage_move_evidence": "intermediate", "int_customer_touches": "intermediate",
+          "int_customer_inbound_tags": "intermediate"}
 
 
 def _change(home: Home) -> dict[str, str]:

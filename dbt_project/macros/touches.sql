@@ -169,3 +169,33 @@
     union
     select customer_key from {{ side_relation(touchpoints, 'removed') }} where removed_at > {{ since }} and customer_key is not null
 {%- endmacro %}
+
+
+{#- The changed_rows scope of the per-customer touch models (int_customer_touches,
+    int_customer_inbound_tags): the customers whose touches changed since the model's last build
+    (customers_with_touches_changed_since), and, when ``with_events`` (what the touches say
+    counts), those with a touch whose event was classified since (an event classified again
+    keeps its touch's row as it was). None without a mark of the current code, or with touches
+    whose changes since are not all logged. -#}
+{% macro customer_touches_scope(with_events=false) -%}
+    {%- set touchpoints = ref('int_touchpoints') -%}
+    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([])) -%}
+    {%- if mark is none or not changes_logged_since([touchpoints], mark.built_at) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set scope -%}
+        {{ customers_with_touches_changed_since(mark.since) }}
+        {%- if with_events %}
+        union
+        select customer_key from {{ touchpoints }}
+        where touchpoint_id in (select touchpoint_id from {{ ref('int_touch_events') }} where written_at > {{ mark.since }})
+          and customer_key is not null
+        {%- endif %}
+    {%- endset -%}
+    {{- return(scope) -}}
+{%- endmacro %}
+
+
+{% macro customer_inbound_tags_scope() -%}
+    {{- return(customer_touches_scope(with_events=true)) -}}
+{%- endmacro %}

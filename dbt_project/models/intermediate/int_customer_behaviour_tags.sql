@@ -4,29 +4,16 @@
     customer and tag that applies, with the evidence count.
 
     Which keywords a message contains is found once per message, when int_touch_events
-    classifies it (behaviour_tags), not every night for the whole history: here the inbound
-    messages' tags are only counted. -#}
+    classifies it (behaviour_tags), and counted per customer by int_customer_inbound_tags; the
+    customer's first touch and inbound messages come from int_customer_touches. Both are kept
+    for the customers whose touches changed, not summed over six million touches every night:
+    what is left here is one row per customer. -#}
 with rules as (
     select * from {{ ref('behaviour_tag_rules') }}
 ),
 
-touches as (
-    select * from {{ ref('int_touchpoints') }}
-    where customer_key is not null
-),
-
-inbound as (
-    select customer_key, touchpoint_id from touches where direction = 'in'
-),
-
-inbound_tags as (
-    select inbound.customer_key, tagged.tag
-    from inbound
-    inner join (
-        select touchpoint_id, unnest(behaviour_tags) as tag
-        from {{ ref('int_touch_events') }}
-        where behaviour_tags is not null
-    ) as tagged on tagged.touchpoint_id = inbound.touchpoint_id
+customer_touches as (
+    select * from {{ ref('int_customer_touches') }}
 ),
 
 journeys as (
@@ -44,15 +31,11 @@ won as (
 
 {#- "Today" is the latest activity in the data, so a history replayed later tags the same way. -#}
 as_of as (
-    select max(occurred_at) as as_of_at from touches
+    select max(last_touch_at) as as_of_at from customer_touches
 ),
 
-{#- One row per customer before the join to journeys: joining every touch to every journey of
-    the customer only to take the earliest multiplies the rows by the journeys. -#}
 first_touch as (
-    select customer_key, min(occurred_at) as first_touch_at
-    from touches
-    group by customer_key
+    select customer_key, first_touch_at from customer_touches
 ),
 
 decisions as (
@@ -70,21 +53,21 @@ decisions as (
 ),
 
 evidence as (
-    select inbound_tags.customer_key, rules.tag, count(*) as evidence_count
-    from inbound_tags
-    inner join rules on rules.rule_kind = 'inbound_text' and rules.tag = inbound_tags.tag
-    group by inbound_tags.customer_key, rules.tag, rules.min_evidence
-    having count(*) >= rules.min_evidence
+    select inbound_tags.customer_key, rules.tag, inbound_tags.inbound_messages as evidence_count
+    from {{ ref('int_customer_inbound_tags') }} as inbound_tags
+    inner join rules
+        on rules.rule_kind = 'inbound_text' and rules.tag = inbound_tags.tag
+        and inbound_tags.inbound_messages >= rules.min_evidence
     union all
     select decisions.customer_key, rules.tag, decisions.decision_days
     from decisions
     inner join rules on rules.rule_kind = 'decision_days' and decisions.decision_days >= rules.min_evidence
     union all
-    select inbound.customer_key, rules.tag, count(*)
-    from inbound
-    inner join rules on rules.rule_kind = 'inbound_touches'
-    group by inbound.customer_key, rules.tag, rules.min_evidence
-    having count(*) >= rules.min_evidence
+    select customer_touches.customer_key, rules.tag, customer_touches.inbound_touchpoints
+    from customer_touches
+    inner join rules
+        on rules.rule_kind = 'inbound_touches' and customer_touches.inbound_touchpoints >= rules.min_evidence
+    where customer_touches.inbound_touchpoints > 0
 )
 
 select customer_key, tag, evidence_count from evidence

@@ -29,6 +29,7 @@
     members and touches of a few thousand of a million customers. A build with no mark, or
     whose code, survivorship rules, stages or roster aliases changed since it (the mark's
     fingerprint), computes every customer. -#}
+-- depends_on: {{ ref('int_touchpoints') }}
 {% set attributes = ['customer_name', 'company_name', 'credit_code', 'mobile', 'email',
                      'wecom_external_userid', 'wecom_unionid'] %}
 {% set sources = ['crm', 'wecom', 'email', 'finance'] %}
@@ -100,22 +101,10 @@ tags as (
 {% endif %}
 
 touches as (
-    select
-        touchpoints.customer_key,
-        min(touchpoints.occurred_at) as first_touch_at,
-        max(touchpoints.occurred_at) as last_touch_at,
-        count(*) as touchpoints,
-        count(*) filter (where touchpoints.direction = 'in') as inbound_touchpoints,
-        -- the latest outbound touch's rep; of two at the same instant, the same one every run
-        -- (time above bit 64, the touch id's hash below: a fixed-size key, six million touches)
-        arg_max(touchpoints.rep_id, (epoch_us(touchpoints.occurred_at)::hugeint << 64) + hash(touchpoints.touchpoint_id))
-            filter (where touchpoints.direction = 'out') as last_touch_rep_id
-    from {{ ref('int_touchpoints') }} as touchpoints
-    where touchpoints.customer_key is not null
+    select * from {{ ref('int_customer_touches') }}
     {%- if activity_scoped %}
-      and touchpoints.customer_key in (select customer_key from activity_scope)
+    where customer_key in (select customer_key from activity_scope)
     {%- endif %}
-    group by touchpoints.customer_key
 ),
 
 stages as (

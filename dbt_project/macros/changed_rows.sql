@@ -94,7 +94,9 @@
     {% if removed_log -%}
     {%- set log = side_relation(target, 'removed') -%}
     {%- set logged_columns = (config.get('removed_log_columns') or []) -%}
+    {%- if not relation_exists(log) %}
     {{ create_removed_log(target, keys) }};
+    {%- endif %}
 
     {% if logged_columns -%}
     insert into {{ log }}
@@ -147,16 +149,22 @@
 {%- endmacro %}
 
 
-{#- post-hook of a model that keeps a removed log, after keep_removed_log(): delete the rows that
-    meet ``condition`` (SQL over the model's columns), logging them as its strategy logs the rows
-    it removes. -#}
-{% macro delete_logged(condition) -%}
+{#- post-hook of a model that keeps a removed log, after keep_removed_log(): delete the rows whose
+    keys ``doomed`` (a query of the model's key columns) returns, logging them as its strategy
+    logs the rows it removes. The keys are found once, for the log and the delete. -#}
+{% macro delete_logged(doomed) -%}
     {%- set keys = config.get('unique_key') -%}
     {%- set keys = [keys] if keys is string else keys -%}
+    {%- set doomed_keys = adapter.quote(this.identifier ~ '__doomed') -%}
+    {%- set on_keys -%}
+        {% for key in keys %}held.{{ key }} = doomed.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+    {%- endset -%}
+    create or replace temporary table {{ doomed_keys }} as {{ doomed }};
     insert into {{ side_relation(this, 'removed') }}
     select {{ changed_rows_columns('held', keys + (config.get('removed_log_columns') or [])) }}, {{ written_at() }}
-    from {{ this }} as held where {{ condition }};
-    delete from {{ this }} where {{ condition }}
+    from {{ this }} as held semi join {{ doomed_keys }} as doomed on {{ on_keys }};
+    delete from {{ this }} as held using {{ doomed_keys }} as doomed where {{ on_keys }};
+    drop table {{ doomed_keys }}
 {%- endmacro %}
 
 

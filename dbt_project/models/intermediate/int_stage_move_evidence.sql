@@ -22,6 +22,7 @@ moves as (
 
 journeys as (
     select journey_id, customer_key from {{ ref('int_funnel_journeys') }}
+    where {{ in_scope(scope, 'journey_id', 'journey_id') }}
 ),
 
 rules as (
@@ -38,6 +39,9 @@ touches as (
     from {{ ref('int_touchpoints') }} as touches
     inner join {{ ref('int_touch_events') }} as events on events.touchpoint_id = touches.touchpoint_id
     where touches.is_genuine_outbound and touches.customer_key is not null
+      {%- if scope is not none %}
+      and touches.customer_key in (select customer_key from journeys)
+      {%- endif %}
       and {{ matches_any_pattern("lower(events.content)", ref('stage_gate_rules'), 'lower(pattern)') }}
 ),
 

@@ -9,8 +9,8 @@
     changed_rows_scope={'macro': 'touchpoints_scope', 'column': 'touchpoint_id'},
     post_hook=[
         "{{ keep_removed_log() }}",
-        "{{ delete_logged('touchpoint_id not in (select touchpoint_id from ' ~ ref('int_touch_events') ~ ')
-                           or touchpoint_id in (' ~ recalled_touchpoint_ids() ~ ')') }}",
+        "{{ delete_logged('select touchpoint_id from ' ~ this ~ ' anti join ' ~ ref('int_touch_events') ~ ' using (touchpoint_id)
+                           union ' ~ recalled_touchpoint_ids()) }}",
         "{{ write_build_mark(touch_context_fingerprint()) }}",
     ],
 ) }}

@@ -172,14 +172,15 @@
 
 
 {#- The changed_rows scope of the per-customer touch models (int_customer_touches,
-    int_customer_inbound_tags): the customers whose touches changed since the model's last build
-    (customers_with_touches_changed_since), and, when ``with_events`` (what the touches say
-    counts), those with a touch whose event was classified since (an event classified again
-    keeps its touch's row as it was). None without a mark of the current code, or with touches
-    whose changes since are not all logged. -#}
-{% macro customer_touches_scope(with_events=false) -%}
+    int_customer_inbound_tags, int_customer_two_way_months): the customers whose touches changed
+    since the model's last build (customers_with_touches_changed_since), and, when
+    ``with_events`` (what the touches say counts), those with a touch whose event was classified
+    since (an event classified again keeps its touch's row as it was). None without a mark of
+    the current code (and of ``fingerprint``, a SQL expression as given to write_build_mark,
+    when the model reads settings), or with touches whose changes since are not all logged. -#}
+{% macro customer_touches_scope(with_events=false, fingerprint=none) -%}
     {%- set touchpoints = ref('int_touchpoints') -%}
-    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([])) -%}
+    {%- set mark = held_mark_with_fingerprint(fingerprint or unstamped_inputs_fingerprint([])) -%}
     {%- if mark is none or not changes_logged_since([touchpoints], mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
@@ -198,4 +199,16 @@
 
 {% macro customer_inbound_tags_scope() -%}
     {{- return(customer_touches_scope(with_events=true)) -}}
+{%- endmacro %}
+
+
+{#- The scope and build-mark fingerprint of int_customer_two_way_months: its code, the churn
+    window and the reporting time zone (its months are local). -#}
+{% macro customer_two_way_months_scope() -%}
+    {{- return(customer_touches_scope(fingerprint=customer_two_way_months_fingerprint())) -}}
+{%- endmacro %}
+
+
+{% macro customer_two_way_months_fingerprint() -%}
+    md5({{ unstamped_inputs_fingerprint([]) }} || '|{{ var("lead_churn_window_days") }}|{{ var("reporting_timezone") }}')
 {%- endmacro %}

@@ -30,23 +30,10 @@ open_at_start as (
         and (spells.closed_at is null or spells.closed_at > month_bounds.month_start_at)
 ),
 
-touches as (
-    select customer_key, occurred_at, direction, is_genuine_outbound
-    from {{ ref('int_touchpoints') }}
-    where customer_key is not null
-),
-
-{#- The customers with a two-way interaction in a month's closing window, found from the touches
-    in one pass, rather than by two look-ups into the touches for each lead open in the month. -#}
+{#- The customers with a two-way interaction in a month's closing window, kept per customer and
+    month for the customers whose touches changed (int_customer_two_way_months). -#}
 two_way_months as (
-    select touches.customer_key, month_bounds.month
-    from touches
-    inner join month_bounds
-        on touches.occurred_at >= {{ dbt.dateadd('day', -var('lead_churn_window_days'), 'month_bounds.month_end_at') }}
-        and touches.occurred_at < month_bounds.month_end_at
-    where touches.direction = 'in' or touches.is_genuine_outbound
-    group by touches.customer_key, month_bounds.month
-    having bool_or(touches.direction = 'in') and bool_or(touches.is_genuine_outbound)
+    select customer_key, month from {{ ref('int_customer_two_way_months') }}
 ),
 
 judged as (

@@ -54,9 +54,7 @@
     {%- set compared = columns | reject('equalto', stamp) | list if stamp else columns -%}
     {%- set changed = adapter.quote(target.identifier ~ '__changed_rows') -%}
     {%- set key_columns = keys | map('lower') | list -%}
-    {%- set on_keys -%}
-        {% for key in keys %}held.{{ key }} = new.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
-    {%- endset -%}
+    {%- set on_keys = keys_equal(keys, 'held', 'new') -%}
 
     {%- set removed_log = config.get('removed_log', false) -%}
     {%- set scoped = config.get('changed_rows_scope') -%}
@@ -93,7 +91,7 @@
 
     {% if removed_log -%}
     {%- set log = side_relation(target, 'removed') -%}
-    {%- set logged_columns = (config.get('removed_log_columns') or []) -%}
+    {%- set logged_columns = removed_log_columns() -%}
     {%- if not relation_exists(log) %}
     {{ create_removed_log(target, keys) }};
     {%- endif %}
@@ -144,7 +142,7 @@
     to the warehouse. -#}
 {% macro create_removed_log(target, keys) -%}
     create table if not exists {{ side_relation(target, 'removed') }} as
-    select {{ changed_rows_columns('held', keys + (config.get('removed_log_columns') or [])) }}, {{ written_at() }} as removed_at
+    select {{ changed_rows_columns('held', keys + removed_log_columns()) }}, {{ written_at() }} as removed_at
     from {{ target }} as held where false
 {%- endmacro %}
 
@@ -156,12 +154,10 @@
     {%- set keys = config.get('unique_key') -%}
     {%- set keys = [keys] if keys is string else keys -%}
     {%- set doomed_keys = adapter.quote(this.identifier ~ '__doomed') -%}
-    {%- set on_keys -%}
-        {% for key in keys %}held.{{ key }} = doomed.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
-    {%- endset -%}
+    {%- set on_keys = keys_equal(keys, 'held', 'doomed') -%}
     create or replace temporary table {{ doomed_keys }} as {{ doomed }};
     insert into {{ side_relation(this, 'removed') }}
-    select {{ changed_rows_columns('held', keys + (config.get('removed_log_columns') or [])) }}, {{ written_at() }}
+    select {{ changed_rows_columns('held', keys + removed_log_columns()) }}, {{ written_at() }}
     from {{ this }} as held semi join {{ doomed_keys }} as doomed on {{ on_keys }};
     delete from {{ this }} as held using {{ doomed_keys }} as doomed where {{ on_keys }};
     drop table {{ doomed_keys }}
@@ -221,6 +217,28 @@ scope as materialized (
     always true without one. -#}
 {% macro in_scope(scope, column, value) -%}
     {%- if scope is none -%}true{%- else -%}{{ value }} in (select {{ column }} from scope){%- endif -%}
+{%- endmacro %}
+
+
+{#- The held columns a model's removed log keeps besides its keys (config removed_log_columns; none
+    by default). -#}
+{% macro removed_log_columns() -%}
+    {{- return(config.get('removed_log_columns') or []) -}}
+{%- endmacro %}
+
+
+{#- SQL: the key columns of two aliases are equal: held.a = new.a and held.b = new.b … -#}
+{% macro keys_equal(keys, left, right) -%}
+    {%- for key in keys %}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor -%}
+{%- endmacro %}
+
+
+{#- post-hook: delete the rows whose ``column`` value ``relation`` no longer has (an anti join:
+    NOT IN over millions of keys cost several times as much). -#}
+{% macro delete_rows_missing_from(column, relation) -%}
+    delete from {{ this }} where {{ column }} in (
+        select {{ column }} from {{ this }} anti join {{ relation }} using ({{ column }})
+    )
 {%- endmacro %}
 
 

@@ -117,7 +117,7 @@
     since are not all logged. -#}
 {% macro stage_move_evidence_scope() -%}
     {%- set spells, journeys, touchpoints = ref('int_stage_spells'), ref('int_funnel_journeys'), ref('int_touchpoints') -%}
-    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([ref('stage_gate_rules')])) -%}
+    {%- set mark = held_mark_with_fingerprint(stage_move_evidence_fingerprint()) -%}
     {%- if mark is none or not changes_logged_since([spells, journeys, touchpoints], mark.built_at) -%}
         {{- return(none) -}}
     {%- endif -%}
@@ -129,9 +129,13 @@
         where customer_key in (
             {{ customers_with_touches_changed_since(since) }}
             union
-            select customer_key from {{ touchpoints }}
-            where touchpoint_id in (select touchpoint_id from {{ ref('int_touch_events') }} where written_at > {{ since }})
+            {{ customers_with_events_classified_since(since) }}
         )
     {%- endset -%}
     {{- return(scope) -}}
+{%- endmacro %}
+
+
+{% macro stage_move_evidence_fingerprint() -%}
+    {{ unstamped_inputs_fingerprint([ref('stage_gate_rules')]) }}
 {%- endmacro %}

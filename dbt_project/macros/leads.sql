@@ -1,3 +1,12 @@
+{#- The leads whose journey (int_funnel_journeys, ``journeys``) was written or removed after
+    ``since``: a lead's journey is 'lead:' || lead_id. A query of lead_id. -#}
+{% macro leads_of_journeys_changed_since(journeys, since) -%}
+    select substr(journey_id, {{ 'lead:' | length + 1 }})
+    from ({{ keys_written_or_removed_since([journeys], 'journey_id', since) }})
+    where journey_id like 'lead:%'
+{%- endmacro %}
+
+
 {#- The changed_rows scope of int_lead_first_response: the leads whose row can differ from the one
     held since the model's last build (its build mark), or none when that cannot be told and
     every lead is computed. A lead's row follows from its staged row, its journey (channel), the
@@ -21,9 +30,7 @@
     {%- set scope -%}
         select lead_id from {{ leads }} where loaded_at > {{ since }}
         union
-        select substr(journey_id, {{ 'lead:' | length + 1 }})
-        from ({{ keys_written_or_removed_since([journeys], 'journey_id', since) }})
-        where journey_id like 'lead:%'
+        {{ leads_of_journeys_changed_since(journeys, since) }}
         union
         select substr(record_id, {{ 'crm:lead:' | length + 1 }})
         from (
@@ -91,9 +98,7 @@
         union
         {{ keys_written_or_removed_since([responses], 'lead_id', since) }}
         union
-        select substr(journey_id, {{ 'lead:' | length + 1 }})
-        from ({{ keys_written_or_removed_since([journeys], 'journey_id', since) }})
-        where journey_id like 'lead:%'
+        {{ leads_of_journeys_changed_since(journeys, since) }}
         union
         select lead_id from {{ responses }}
         where customer_key in ({{ customers_with_touches_changed_since(since) }})
@@ -122,7 +127,7 @@
 {% macro inbound_contacts_scope() -%}
     {%- set scores, touchpoints, components = ref('int_lead_scores'), ref('int_touchpoints'), ref('int_identity__components') -%}
     {%- set contacts = ref('stg_wecom__external_contacts') -%}
-    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([ref('channel_map')])) -%}
+    {%- set mark = held_mark_with_fingerprint(inbound_contacts_fingerprint()) -%}
     {%- if mark is none or rebuilt_since([contacts], mark.built_at)
           or not changes_logged_since([scores, touchpoints, components], mark.built_at) -%}
         {{- return(none) -}}
@@ -140,4 +145,9 @@
            or record_id in (select 'wecom:contact:' || external_userid from {{ contacts }} where loaded_at > {{ since }})
     {%- endset -%}
     {{- return(scope) -}}
+{%- endmacro %}
+
+
+{% macro inbound_contacts_fingerprint() -%}
+    {{ unstamped_inputs_fingerprint([ref('channel_map')]) }}
 {%- endmacro %}

@@ -171,6 +171,16 @@
 {%- endmacro %}
 
 
+{#- The customers with a touch whose event int_touch_events classified after ``since``: what the
+    touch says may have changed though its row in int_touchpoints did not. A query of
+    customer_key. -#}
+{% macro customers_with_events_classified_since(since) -%}
+    select customer_key from {{ ref('int_touchpoints') }}
+    where touchpoint_id in (select touchpoint_id from {{ ref('int_touch_events') }} where written_at > {{ since }})
+      and customer_key is not null
+{%- endmacro %}
+
+
 {#- The changed_rows scope of the per-customer touch models (int_customer_touches,
     int_customer_inbound_tags, int_customer_two_way_months): the customers whose touches changed
     since the model's last build (customers_with_touches_changed_since), and, when
@@ -188,9 +198,7 @@
         {{ customers_with_touches_changed_since(mark.since) }}
         {%- if with_events %}
         union
-        select customer_key from {{ touchpoints }}
-        where touchpoint_id in (select touchpoint_id from {{ ref('int_touch_events') }} where written_at > {{ mark.since }})
-          and customer_key is not null
+        {{ customers_with_events_classified_since(mark.since) }}
         {%- endif %}
     {%- endset -%}
     {{- return(scope) -}}

@@ -1,8 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='customer_key', on_schema_change='sync_all_columns',
           stamp_column='written_at',
           changed_rows_scope={'macro': 'inbound_contacts_scope', 'column': 'customer_key'},
-          post_hook=["delete from {{ this }} where customer_key in (select customer_key from {{ this }} anti join {{ ref('int_identity__components') }} using (customer_key))",
-                     "{{ write_build_mark(unstamped_inputs_fingerprint([ref('channel_map')])) }}"]) }}
+          post_hook=["{{ delete_rows_missing_from('customer_key', ref('int_identity__components')) }}",
+                     "{{ write_build_mark(inbound_contacts_fingerprint()) }}"]) }}
 {#- K02: each customer's first inbound contact — a CRM lead (web form, call), a WeCom add, or the
     first mail received from an address — with its time and channel, and whether the customer
     left a usable contact through any of them: a valid mobile or e-mail on a lead, a WeCom add,

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns',
           stamp_column='written_at',
           changed_rows_scope={'macro': 'stage_move_evidence_scope', 'column': 'journey_id'},
-          post_hook="{{ write_build_mark(unstamped_inputs_fingerprint([ref('stage_gate_rules')])) }}") }}
+          post_hook="{{ write_build_mark(stage_move_evidence_fingerprint()) }}") }}
 {#- K18 gate compliance: for every move into a stage that stage_gate_rules gates, whether each
     required piece of evidence (an outbound touch to the journey's customer whose content matches
     the rule's pattern, sent at or before the move) exists. Moves into ungated stages have no row.

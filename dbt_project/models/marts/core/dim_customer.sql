@@ -4,7 +4,7 @@
     unique_key='customer_key',
     on_schema_change='append_new_columns',
     post_hook=[
-        "delete from {{ this }} where customer_key in (select customer_key from {{ this }} anti join {{ ref('int_identity__components') }} using (customer_key))",
+        "{{ delete_rows_missing_from('customer_key', ref('int_identity__components')) }}",
         "{{ write_build_mark(customer_fingerprint()) }}",
     ],
 ) }}

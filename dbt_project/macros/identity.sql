@@ -38,16 +38,14 @@
     rebuilt_since), or, for the keys, records whose changes since are not all logged
     (changes_logged_since). -#}
 {% macro identity_record_scope(records=none) -%}
-    {%- set mark = held_mark_with_fingerprint(identity_scope_fingerprint()) -%}
-    {%- if mark is none -%}
-        {{- return(none) -}}
-    {%- endif -%}
     {%- set leads, opportunities, contacts = ref('stg_crm__leads'), ref('stg_crm__opportunities'), ref('stg_wecom__external_contacts') -%}
     {%- set mails = ref('stg_email__messages') -%}
     {#- the chat messages only for the keys: the records model does not read them -#}
     {%- set messages = ref('stg_wecom__messages') if records is not none else none -%}
-    {%- if rebuilt_since([leads, opportunities, contacts, mails] + ([messages] if records is not none else []), mark.built_at)
-          or (records is not none and not changes_logged_since([records], mark.built_at)) -%}
+    {%- set mark = held_mark_telling_changes(identity_scope_fingerprint(),
+                                             staged=[leads, opportunities, contacts, mails] + ([messages] if records is not none else []),
+                                             logged=[records] if records is not none else []) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = mark.since -%}

@@ -236,6 +236,20 @@
 {%- endmacro %}
 
 
+{#- The held build mark (held_mark_with_fingerprint) when what changed since it can be told from
+    stamps: none of the incremental staging models ``staged`` was built from every raw row
+    since (rebuilt_since), and the stamps and removed logs of the models ``logged`` tell all
+    they changed since (changes_logged_since); none otherwise, and the model computes everything. -#}
+{% macro held_mark_telling_changes(fingerprint, staged=[], logged=[]) -%}
+    {%- set mark = held_mark_with_fingerprint(fingerprint) -%}
+    {%- if mark is none or (staged and rebuilt_since(staged, mark.built_at))
+          or (logged and not changes_logged_since(logged, mark.built_at)) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(mark) -}}
+{%- endmacro %}
+
+
 {#- A changed_rows scope (see get_incremental_changed_rows_sql) for a model whose rows follow,
     key by key, from the rows of stamped models with removed logs (``inputs``, keyed by the same
     ``column``) and from small inputs without stamps, which the fingerprint covers (a SQL
@@ -243,8 +257,8 @@
     build mark. None without a mark, with another fingerprint, or when the inputs cannot tell
     what changed since (changes_logged_since). -#}
 {% macro scope_from_stamped_inputs(inputs, column, fingerprint) -%}
-    {%- set mark = held_mark_with_fingerprint(fingerprint) -%}
-    {%- if mark is none or not changes_logged_since(inputs, mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(fingerprint, logged=inputs) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {{- return(keys_written_or_removed_since(inputs, column, mark.since)) -}}

@@ -15,9 +15,9 @@
     journey of the opportunity a lead staged since converted into (it stops or starts being a
     journey of its own), and of the one it converted into before (this model's held row). -#}
 {% macro journey_links_scope() -%}
-    {%- set mark = held_mark_with_fingerprint(unstamped_inputs_fingerprint([])) -%}
     {%- set leads, opportunities = ref('stg_crm__leads'), ref('stg_crm__opportunities') -%}
-    {%- if mark is none or rebuilt_since([leads, opportunities], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(unstamped_inputs_fingerprint([]), staged=[leads, opportunities]) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = mark.since -%}
@@ -41,10 +41,8 @@
     staged since; none without a mark of this ``fingerprint``, after the history was staged
     from every raw row, or when the inputs cannot tell what changed. -#}
 {% macro journeys_with_history_scope(inputs, fingerprint) -%}
-    {%- set mark = held_mark_with_fingerprint(fingerprint) -%}
-    {%- if mark is none
-          or rebuilt_since([ref('stg_crm__opportunity_history')], mark.built_at)
-          or not changes_logged_since(inputs, mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(fingerprint, staged=[ref('stg_crm__opportunity_history')], logged=inputs) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = mark.since -%}
@@ -74,10 +72,9 @@
     and those whose lead's or opportunity's record was labelled or removed by the identity
     components since (its customer); none after other code, channel map or reporting time zone. -#}
 {% macro funnel_journeys_scope() -%}
-    {%- set mark = held_mark_with_fingerprint(funnel_journeys_fingerprint()) -%}
     {%- set links, events, components = ref('int_funnel__journey_links'), ref('int_stage_events'), ref('int_identity__components') -%}
-    {%- if mark is none
-          or not changes_logged_since([links, events, components], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(funnel_journeys_fingerprint(), logged=[links, events, components]) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = mark.since -%}
@@ -117,8 +114,8 @@
     since are not all logged. -#}
 {% macro stage_move_evidence_scope() -%}
     {%- set spells, journeys, touchpoints = ref('int_stage_spells'), ref('int_funnel_journeys'), ref('int_touchpoints') -%}
-    {%- set mark = held_mark_with_fingerprint(stage_move_evidence_fingerprint()) -%}
-    {%- if mark is none or not changes_logged_since([spells, journeys, touchpoints], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(stage_move_evidence_fingerprint(), logged=[spells, journeys, touchpoints]) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = mark.since -%}

@@ -21,9 +21,9 @@
 {% macro lead_first_response_scope() -%}
     {%- set leads = ref('stg_crm__leads') -%}
     {%- set touchpoints, journeys, components = ref('int_touchpoints'), ref('int_funnel_journeys'), ref('int_identity__components') -%}
-    {%- set mark = held_mark_with_fingerprint(lead_first_response_fingerprint()) -%}
-    {%- if mark is none or rebuilt_since([leads], mark.built_at)
-          or not changes_logged_since([touchpoints, journeys, components], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(lead_first_response_fingerprint(), staged=[leads],
+                                             logged=[touchpoints, journeys, components]) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = mark.since -%}
@@ -58,8 +58,8 @@
     other code, stage map or reporting time zone, or with the leads' staging rebuilt since. -#}
 {% macro lead_spells_scope() -%}
     {%- set leads, responses = ref('stg_crm__leads'), ref('int_lead_first_response') -%}
-    {%- set mark = held_mark_with_fingerprint(lead_spells_fingerprint()) -%}
-    {%- if mark is none or rebuilt_since([leads], mark.built_at) or not changes_logged_since([responses], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(lead_spells_fingerprint(), staged=[leads], logged=[responses]) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set scope -%}
@@ -87,9 +87,9 @@
 {% macro lead_scores_scope() -%}
     {%- set leads, responses = ref('stg_crm__leads'), ref('int_lead_first_response') -%}
     {%- set touchpoints, journeys = ref('int_touchpoints'), ref('int_funnel_journeys') -%}
-    {%- set mark = held_mark_with_fingerprint(lead_scores_fingerprint()) -%}
-    {%- if mark is none or rebuilt_since([leads], mark.built_at)
-          or not changes_logged_since([responses, touchpoints, journeys], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(lead_scores_fingerprint(), staged=[leads],
+                                             logged=[responses, touchpoints, journeys]) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = mark.since -%}
@@ -127,9 +127,9 @@
 {% macro inbound_contacts_scope() -%}
     {%- set scores, touchpoints, components = ref('int_lead_scores'), ref('int_touchpoints'), ref('int_identity__components') -%}
     {%- set contacts = ref('stg_wecom__external_contacts') -%}
-    {%- set mark = held_mark_with_fingerprint(inbound_contacts_fingerprint()) -%}
-    {%- if mark is none or rebuilt_since([contacts], mark.built_at)
-          or not changes_logged_since([scores, touchpoints, components], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(inbound_contacts_fingerprint(), staged=[contacts],
+                                             logged=[scores, touchpoints, components]) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set since = mark.since -%}

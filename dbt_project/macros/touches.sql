@@ -143,9 +143,8 @@
     whose changes since are not all logged (labelled from scratch since). -#}
 {% macro touchpoints_scope() -%}
     {%- set events, components = ref('int_touch_events'), ref('int_identity__components') -%}
-    {%- set mark = held_mark_with_fingerprint(touch_context_fingerprint()) -%}
-    {%- if mark is none or not relation_has_column(events, 'written_at')
-          or not changes_logged_since([components], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(touch_context_fingerprint(), logged=[components]) -%}
+    {%- if mark is none or not relation_has_column(events, 'written_at') -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set scope -%}
@@ -190,8 +189,8 @@
     when the model reads settings), or with touches whose changes since are not all logged. -#}
 {% macro customer_touches_scope(with_events=false, fingerprint=none) -%}
     {%- set touchpoints = ref('int_touchpoints') -%}
-    {%- set mark = held_mark_with_fingerprint(fingerprint or unstamped_inputs_fingerprint([])) -%}
-    {%- if mark is none or not changes_logged_since([touchpoints], mark.built_at) -%}
+    {%- set mark = held_mark_telling_changes(fingerprint or unstamped_inputs_fingerprint([]), logged=[touchpoints]) -%}
+    {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
     {%- set scope -%}

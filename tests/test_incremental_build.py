@@ -104,7 +104,7 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
                       "int_funnel__journey_links", "int_identity__record_keys", "int_identity__match_features",
                       "int_lead_first_response", "int_lead_spells", "int_lead_scores", "int_inbound_contacts",
                       "int_customer_touches", "int_customer_inbound_tags", "int_customer_behaviour_tags",
-                      "int_customer_two_way_months"):
+                      "int_customer_two_way_months", "int_customer_weekly_follow_ups", "int_outbound_message_replies"):
             _assert_same_rows(conn, f"intermediate.{table}", exclude=("written_at",))
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touch_events.sql")
     assert "messages.loaded_at > '" in compiled.read_text(encoding="utf-8")  # took only the rows loaded since
@@ -114,7 +114,7 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
                   "int_touchpoints", "int_funnel__journey_links", "int_stage_events", "int_funnel_journeys",
                   "int_stage_spells", "int_lead_first_response", "int_lead_spells", "int_lead_scores",
                   "int_inbound_contacts", "int_stage_move_evidence", "int_customer_touches", "int_customer_inbound_tags",
-                  "int_customer_two_way_months"):
+                  "int_customer_two_way_months", "int_customer_weekly_follow_ups", "int_outbound_message_replies"):
         compiled = target / "compiled" / "sales_funnel" / "models" / "intermediate" / f"{model}.sql"
         assert "scope as materialized" in compiled.read_text(encoding="utf-8"), model
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_identity__components.sql")

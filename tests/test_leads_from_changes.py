@@ -25,7 +25,8 @@ MODELS = {"int_touchpoints": "intermediate", "int_funnel_journeys": "intermediat
           "int_lead_first_response": "intermediate", "int_lead_spells": "intermediate",
           "int_lead_scores": "intermediate", "int_inbound_contacts": "intermediate",
           "int_stage_move_evidence": "intermediate", "int_customer_touches": "intermediate",
-          "int_customer_inbound_tags": "intermediate", "int_customer_two_way_months": "intermediate"}
+          "int_customer_inbound_tags": "intermediate", "int_customer_two_way_months": "intermediate",
+          "int_customer_weekly_follow_ups": "intermediate", "int_outbound_message_replies": "intermediate"}
 
 
 def _change(home: Home) -> dict[str, str]:

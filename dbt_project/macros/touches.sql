@@ -219,3 +219,34 @@
 {% macro customer_two_way_months_fingerprint() -%}
     md5({{ unstamped_inputs_fingerprint([]) }} || '|{{ var("lead_churn_window_days") }}|{{ var("reporting_timezone") }}')
 {%- endmacro %}
+
+
+{#- The changed_rows scope of int_customer_weekly_follow_ups: the customers whose touches or lead
+    spells were written or removed since its last build (each log keeps the customer a row was
+    held under). None without a mark of the current code and time zone, or with an input whose
+    changes since are not all logged. -#}
+{% macro customer_follow_ups_scope() -%}
+    {%- set inputs = [ref('int_touchpoints'), ref('int_lead_spells')] -%}
+    {%- set mark = held_mark_telling_changes(customer_follow_ups_fingerprint(), logged=inputs) -%}
+    {%- if mark is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(keys_written_or_removed_since(inputs, 'customer_key', mark.since)) -}}
+{%- endmacro %}
+
+
+{% macro customer_follow_ups_fingerprint() -%}
+    md5({{ unstamped_inputs_fingerprint([]) }} || '|{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
+
+{#- The scope and build-mark fingerprint of int_outbound_message_replies: its code, the reply
+    window and the reporting time zone (its weeks are local). -#}
+{% macro outbound_message_replies_scope() -%}
+    {{- return(customer_touches_scope(fingerprint=outbound_message_replies_fingerprint())) -}}
+{%- endmacro %}
+
+
+{% macro outbound_message_replies_fingerprint() -%}
+    md5({{ unstamped_inputs_fingerprint([]) }} || '|{{ var("interaction_reply_hours") }}|{{ var("reporting_timezone") }}')
+{%- endmacro %}

@@ -3,14 +3,14 @@
     leads while they were open ÷ the rep's leads open in the week. K16 interaction rate
     内容互动率: the rep's outbound chats and mails answered by the customer in the same channel
     within var('interaction_reply_hours') ÷ those sent, counting only messages whose reply window
-    has passed by the data's as-of instant. -#}
+    has passed by the data's as-of instant. A lead without an owner and a message without a
+    sender count for 'unassigned'.
+
+    The touches are matched with the spells and the replies per customer, in models computed for
+    the customers a night changed (int_customer_weekly_follow_ups, int_outbound_message_replies);
+    here they are only summed per week and rep. -#}
 with spells as (
     select * from {{ ref('int_lead_spells') }}
-),
-
-touches as (
-    select * from {{ ref('int_touchpoints') }}
-    where customer_key is not null
 ),
 
 as_of as (
@@ -33,7 +33,7 @@ weeks as (
 spell_weeks as (
     select
         spells.lead_id,
-        spells.owner_rep_id as rep_id,
+        coalesce(spells.owner_rep_id, 'unassigned') as rep_id,
         {{ local_week('spells.opened_at') }} as first_week,
         coalesce({{ local_week(dbt.dateadd('microsecond', -1, 'spells.closed_at')) }}, as_of_week.week_start)
             as last_week
@@ -83,21 +83,11 @@ open_leads as (
 ),
 
 {#- A touch counts for the owner of every lead of its customer open at that instant, in the
-    touch's own local week. Matching touches to the open spells and then bucketing by week is the
-    same as matching them to every (week, open lead) pair, but compares each touch with a
-    customer's few spells instead of with every week of them. -#}
+    touch's own local week (int_customer_weekly_follow_ups). -#}
 touched as (
-    select
-        {{ local_week('touches.occurred_at') }} as week_start,
-        spells.owner_rep_id as rep_id,
-        count(distinct touches.touchpoint_id) as follow_up_touches
-    from touches
-    inner join spells
-        on spells.customer_key = touches.customer_key
-        and touches.occurred_at >= spells.opened_at
-        and (spells.closed_at is null or touches.occurred_at < spells.closed_at)
-    where touches.is_genuine_outbound
-    group by 1, 2
+    select week_start, rep_id, sum(follow_up_touches) as follow_up_touches
+    from {{ ref('int_customer_weekly_follow_ups') }}
+    group by week_start, rep_id
 ),
 
 {#- A touch in a week after the as-of week, where no lead is reported open, falls out here. -#}
@@ -106,46 +96,24 @@ follow_ups as materialized (
         open_leads.week_start,
         open_leads.rep_id,
         open_leads.open_leads,
-        coalesce(touched.follow_up_touches, 0) as follow_up_touches
+        cast(coalesce(touched.follow_up_touches, 0) as bigint) as follow_up_touches
     from open_leads
     left join touched
         on touched.week_start = open_leads.week_start
-        and touched.rep_id is not distinct from open_leads.rep_id
+        and touched.rep_id = open_leads.rep_id
 ),
 
-messages as (
-    select outbound.*
-    from touches as outbound
-    cross join as_of
-    where outbound.is_genuine_outbound
-      and outbound.channel in ('wecom', 'email')
-      and {{ dbt.dateadd('hour', var('interaction_reply_hours'), 'outbound.occurred_at') }} <= as_of.as_of_at
-),
-
-answered as (
-    select
-        messages.touchpoint_id,
-        {{ local_week('messages.occurred_at') }} as week_start,
-        messages.rep_id,
-        exists (
-            select 1 from touches as replies
-            where replies.customer_key = messages.customer_key
-              and replies.channel = messages.channel
-              and replies.direction = 'in'
-              and replies.occurred_at > messages.occurred_at
-              and replies.occurred_at <= {{ dbt.dateadd('hour', var('interaction_reply_hours'), 'messages.occurred_at') }}
-        ) as got_reply
-    from messages
-),
-
+{#- the messages whose reply window has closed by the as-of instant -#}
 interactions as materialized (
     select
-        week_start,
-        coalesce(rep_id, 'unassigned') as rep_id,
+        messages.week_start,
+        messages.rep_id,
         count(*) as outbound_messages,
-        {{ count_where('got_reply') }} as replied_messages
-    from answered
-    group by week_start, coalesce(rep_id, 'unassigned')
+        {{ count_where('messages.got_reply') }} as replied_messages
+    from {{ ref('int_outbound_message_replies') }} as messages
+    cross join as_of
+    where messages.reply_window_ends_at <= as_of.as_of_at
+    group by messages.week_start, messages.rep_id
 ),
 
 keys as (

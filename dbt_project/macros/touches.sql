@@ -184,12 +184,14 @@
     int_customer_inbound_tags, int_customer_two_way_months): the customers whose touches changed
     since the model's last build (customers_with_touches_changed_since), and, when
     ``with_events`` (what the touches say counts), those with a touch whose event was classified
-    since (an event classified again keeps its touch's row as it was). None without a mark of
-    the current code (and of ``fingerprint``, a SQL expression as given to write_build_mark,
-    when the model reads settings), or with touches whose changes since are not all logged. -#}
-{% macro customer_touches_scope(with_events=false, fingerprint=none) -%}
+    since (an event classified again keeps its touch's row as it was), and the customers of the
+    rows that the stamped models ``also_logged`` (each logging the customer_key of what it
+    rewrites or removes) wrote or removed since. None without a mark of the current code (and of
+    ``fingerprint``, a SQL expression as given to write_build_mark, when the model reads
+    settings), or with touches or other inputs whose changes since are not all logged. -#}
+{% macro customer_touches_scope(with_events=false, fingerprint=none, also_logged=[]) -%}
     {%- set touchpoints = ref('int_touchpoints') -%}
-    {%- set mark = held_mark_telling_changes(fingerprint or unstamped_inputs_fingerprint([]), logged=[touchpoints]) -%}
+    {%- set mark = held_mark_telling_changes(fingerprint or unstamped_inputs_fingerprint([]), logged=[touchpoints] + also_logged) -%}
     {%- if mark is none -%}
         {{- return(none) -}}
     {%- endif -%}
@@ -198,6 +200,10 @@
         {%- if with_events %}
         union
         {{ customers_with_events_classified_since(mark.since) }}
+        {%- endif %}
+        {%- if also_logged %}
+        union
+        {{ keys_written_or_removed_since(also_logged, 'customer_key', mark.since) }}
         {%- endif %}
     {%- endset -%}
     {{- return(scope) -}}
@@ -222,16 +228,10 @@
 
 
 {#- The changed_rows scope of int_customer_weekly_follow_ups: the customers whose touches or lead
-    spells were written or removed since its last build (each log keeps the customer a row was
-    held under). None without a mark of the current code and time zone, or with an input whose
-    changes since are not all logged. -#}
+    spells changed since its last build (int_lead_spells logs the customer a spell was held
+    under). -#}
 {% macro customer_follow_ups_scope() -%}
-    {%- set inputs = [ref('int_touchpoints'), ref('int_lead_spells')] -%}
-    {%- set mark = held_mark_telling_changes(customer_follow_ups_fingerprint(), logged=inputs) -%}
-    {%- if mark is none -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {{- return(keys_written_or_removed_since(inputs, 'customer_key', mark.since)) -}}
+    {{- return(customer_touches_scope(fingerprint=customer_follow_ups_fingerprint(), also_logged=[ref('int_lead_spells')])) -}}
 {%- endmacro %}
 
 

@@ -10,9 +10,12 @@ from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 from orchestration.defs.ingest.factory import WAREHOUSE_POOL
 
 from .project import dbt_project
+from .resource import FunnelDbtCliResource
 from .translator import FunnelDbtTranslator
 
-dbt_resource = DbtCliResource(project_dir=dbt_project)
+# dbt Core beside this interpreter (settings puts its bin folder first on PATH), never dbt Fusion's
+# `dbtf`, which dagster-dbt would prefer when one is on PATH.
+dbt_resource = FunnelDbtCliResource(project_dir=dbt_project, dbt_executable="dbt")
 
 _FAILED = {"error", "fail"}
 

@@ -4,7 +4,8 @@ On a copy of the demo (a full build over every delivery): the last delivery day 
 the landing zone and re-ingested (the real ingest removes its rows), dbt builds on the history;
 then the day lands again, is ingested, and dbt runs incrementally. Every published model must
 then equal the demo's, row for row, and the incremental staging models must have read only the
-new rows (their compiled SQL filters on the watermark). Both runs keep the demo's Splink model of
+new rows (their compiled SQL filters on the watermark); published over the demo's version, the
+result is the warehouse's, the touches taken from their change log. Both runs keep the demo's Splink model of
 the week (int_identity__linkage_model), as a nightly keeps Monday's: the pairs, the identity
 components and every published model are then the full build's."""
 
@@ -106,6 +107,7 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
                       "int_customer_touches", "int_customer_inbound_tags", "int_customer_behaviour_tags",
                       "int_customer_two_way_months", "int_customer_weekly_follow_ups", "int_outbound_message_replies"):
             _assert_same_rows(conn, f"intermediate.{table}", exclude=("written_at",))
+    _assert_published_from_change_logs(home)
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_touch_events.sql")
     assert "messages.loaded_at > '" in compiled.read_text(encoding="utf-8")  # took only the rows loaded since
     # The models computed for a scope of their keys: the records, touches, journeys, visits, leads and
@@ -125,6 +127,25 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
     # The stage moves computed again only for the journeys changed since the last build
     compiled = (target / "compiled" / "sales_funnel" / "models" / "marts" / "core" / "fct_stage_transitions.sql")
     assert "semi join changed_journeys on changed_journeys.journey_id = spells.journey_id" in compiled.read_text(encoding="utf-8")
+
+
+def _assert_published_from_change_logs(home: Home) -> None:
+    """Publishing the two runs' result over the demo's version (copied with the home) takes the
+    touches from int_touchpoints' stamps and removed log, and the new version holds exactly the
+    warehouse's rows of every published table."""
+    from orchestration.defs.publish.assets import PUBLISHED, PUBLISHED_CHANGE_LOGS, PUBLISHED_KEYS_BY_TABLE
+    from orchestration.lib.serving_store import publish_tables
+
+    version = publish_tables(home.warehouse, home.serving, PUBLISHED, "incremental", PUBLISHED_KEYS_BY_TABLE,
+                             PUBLISHED_CHANGE_LOGS)
+    assert version.from_change_log == ("fct_touchpoints",)
+    assert version.keys_written["fct_touchpoints"] > 0
+    with duckdb.connect(str(home.serving), read_only=True) as conn:
+        conn.execute(f"ATTACH '{home.warehouse}' AS warehouse (READ_ONLY)")
+        for schema, name in PUBLISHED:
+            for left, right in ((f"main.{name}", f"warehouse.{schema}.{name}"), (f"warehouse.{schema}.{name}", f"main.{name}")):
+                extra = conn.execute(f"SELECT count(*) FROM (FROM {left} EXCEPT ALL FROM {right})").fetchone()[0]
+                assert extra == 0, f"{name}: {extra} rows of {left} are not in {right}"
 
 
 def _touch_ids(home: Home) -> tuple[set[str], set[str]]:

@@ -13,6 +13,17 @@ warehouse's ``changed_rows`` models are. A night changes a few thousand of the s
 touchpoints; copying every row into the new file again cost more than finding those. Any other
 table is copied whole. Either way the new version holds exactly the warehouse's rows.
 
+Finding those keys compares every row, unless the warehouse already says which keys changed: a
+table published from a ``changed_rows`` model that stamps every row it writes and logs every key
+it removes (a ``ChangeLog``) is brought up to date from the keys stamped or logged since the
+previous version was published. That is exact when the rows stamped before are still those the
+previous version was published from, which every write stamping guarantees, so it is used only
+when the warehouse's definition of the table (a view's SQL) is the one the previous version was
+published from and the warehouse still holds a row with the newest stamp it held then (not so in
+an older copy of the warehouse restored since); and the result is checked: it must hold as many
+rows as the warehouse's table (a removal missing from the log, e.g. after a ``--full-refresh`` or
+a trimmed log, leaves one too many). Otherwise the table is compared row by row as above.
+
 The warehouse file belongs to the pipeline (DuckDB allows one writing process per file), so BI
 tools read only the serving file. A reader that opened the old file keeps reading the old
 version (its open file is unaffected by the rename); the next reader opens the new one. Nobody
@@ -57,6 +68,17 @@ NO_AUTOMATIC_CHECKPOINT = "1000TB"
 
 
 @dataclass(frozen=True)
+class ChangeLog:
+    """Where the warehouse records the keys of a published table that changed: the model it is
+    published from (``schema.table``, the same key), whose ``stamp_column`` holds when each row
+    was last written, and the model's log of removed keys (key, ``removed_at``)."""
+
+    relation: str
+    stamp_column: str
+    removed_log: str
+
+
+@dataclass(frozen=True)
 class PublishedVersion:
     version: str
     run_id: str
@@ -66,6 +88,8 @@ class PublishedVersion:
     # For each table updated by difference, the keys written (new, gone or changed); a table
     # copied whole is not here.
     keys_written: dict[str, int] = field(default_factory=dict)
+    # The tables updated from their warehouse change log (a subset of keys_written's)
+    from_change_log: tuple[str, ...] = ()
 
 
 def _quote(identifier: str) -> str:
@@ -144,17 +168,96 @@ def _update_by_difference(conn: duckdb.DuckDBPyConnection, source: str, target: 
     return changed
 
 
-def _publish_table(conn: duckdb.DuckDBPyConnection, schema: str, name: str, key: str | None) -> int | None:
+def _qualified(name: str) -> str:
+    return "warehouse." + ".".join(_quote(part) for part in name.split("."))
+
+
+def _newest_stamp(conn: duckdb.DuckDBPyConnection, log: ChangeLog) -> datetime | None:
+    return conn.execute(f"SELECT max({_quote(log.stamp_column)}) FROM {_qualified(log.relation)}").fetchone()[0]
+
+
+def _still_holds(conn: duckdb.DuckDBPyConnection, log: ChangeLog, stamp: datetime) -> bool:
+    """Whether the warehouse holds a row stamped ``stamp`` (the newest when the previous version
+    was published): the rows stamped then are still there, not those of an older copy."""
+    return bool(conn.execute(f"SELECT count(*) FROM {_qualified(log.relation)} WHERE {_quote(log.stamp_column)} = $stamp",
+                             {"stamp": stamp}).fetchone()[0])
+
+
+def _update_from_change_log(conn: duckdb.DuckDBPyConnection, source: str, target: str, key: str,
+                            columns: Sequence[str], log: ChangeLog, since: datetime) -> tuple[int, bool]:
+    """Make ``target`` (``source``'s rows when the newest stamp was ``since``) hold ``source``'s
+    rows by writing the keys ``log`` has stamped or logged as removed since then; returns how many
+    keys that was, and False when the result holds another number of rows than ``source`` (only a
+    removal missing from the log can cause it), the target then being only partly up to date."""
+    k = _quote(key)
+    relation, removed = _qualified(log.relation), _qualified(log.removed_log)
+    conn.execute(
+        f"CREATE OR REPLACE TEMPORARY TABLE changed_keys AS "
+        f"SELECT {k} FROM {relation} WHERE {_quote(log.stamp_column)} > $since "
+        f"UNION SELECT {k} FROM {removed} WHERE removed_at > $since",
+        {"since": since},
+    )
+    changed = conn.execute("SELECT count(*) FROM changed_keys").fetchone()[0]
+    new = ", ".join(f"new.{_quote(column)}" for column in columns)
+    conn.execute(f"DELETE FROM {target} AS held USING changed_keys WHERE held.{k} = changed_keys.{k}")
+    conn.execute(f"INSERT INTO {target} SELECT {new} FROM {source} AS new SEMI JOIN changed_keys ON changed_keys.{k} = new.{k}")
+    conn.execute("DROP TABLE changed_keys")
+    (held,), (wanted,) = (conn.execute(f"SELECT count(*) FROM {table}").fetchall() for table in (target, source))
+    return changed, held == wanted
+
+
+def _definition(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
+    """A digest of how the warehouse defines the table (a view's SQL, a table's DDL)."""
+    row = conn.execute(
+        "SELECT md5(sql) FROM duckdb_views() WHERE database_name = 'warehouse' AND schema_name = ? AND view_name = ? "
+        "UNION ALL SELECT md5(sql) FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ? AND table_name = ?",
+        [schema, name, schema, name],
+    ).fetchone()
+    return row[0] if row else ""
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a table was published from: the warehouse's definition of it and, for a table with a
+    change log, the newest stamp of its rows."""
+
+    definition: str | None
+    newest_stamp: datetime | None = None
+
+
+def _previous_sources(conn: duckdb.DuckDBPyConnection) -> dict[str, _Source]:
+    """What each table of the previous version was published from, read from the copy of it
+    (nothing for a new store, or for a version published before these were recorded)."""
+    log_columns = {name for name, _ in _columns(conn, "main", PUBLISH_LOG)}
+    if not {"source_definition", "source_newest_stamp"} <= log_columns:
+        return {}
+    rows = conn.execute(
+        f"SELECT table_name, source_definition, source_newest_stamp FROM main.{PUBLISH_LOG} "
+        f"WHERE version = (SELECT max(version) FROM main.{PUBLISH_LOG})"
+    ).fetchall()
+    return {name: _Source(definition, stamp) for name, definition, stamp in rows}
+
+
+def _publish_table(conn: duckdb.DuckDBPyConnection, schema: str, name: str, key: str | None,
+                   log: ChangeLog | None, previous: _Source | None, source_now: _Source) -> tuple[int | None, bool]:
     """Bring ``main.<name>`` of the new version (a copy of the previous one, or empty) to the
-    warehouse's table: by difference when it has a key and its columns are unchanged (returns the
-    keys written), else whole (returns None)."""
+    warehouse's table: from its change log where it has one and may use it (module docstring),
+    else by difference when it has a key and its columns are unchanged, else whole. Returns the
+    keys written (None: copied whole) and whether the change log did it."""
     source, target = f"warehouse.{_quote(schema)}.{_quote(name)}", f"main.{_quote(name)}"
     columns = _columns(conn, schema, name, database="warehouse")
     if key is not None and columns and columns == _columns(conn, "main", name):
-        return _update_by_difference(conn, source, target, key, [column for column, _ in columns])
+        names = [column for column, _ in columns]
+        if (log is not None and previous is not None and previous.newest_stamp is not None
+                and previous.definition == source_now.definition and _still_holds(conn, log, previous.newest_stamp)):
+            written, complete = _update_from_change_log(conn, source, target, key, names, log, previous.newest_stamp)
+            if complete:
+                return written, True
+            return written + _update_by_difference(conn, source, target, key, names), False
+        return _update_by_difference(conn, source, target, key, names), False
     conn.execute(f"DROP TABLE IF EXISTS {target}")
     conn.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
-    return None
+    return None, False
 
 
 def _drop_unpublished(conn: duckdb.DuckDBPyConnection, published: set[str]) -> None:
@@ -173,17 +276,21 @@ def publish_tables(
     tables: Sequence[tuple[str, str]],
     run_id: str,
     keys: Mapping[str, str] | None = None,
+    change_logs: Mapping[str, ChangeLog] | None = None,
 ) -> PublishedVersion:
     """Copy ``tables`` ((schema, name) in the warehouse) into a new serving version and swap it in.
     ``keys`` names a table's key column (unique and not null in the warehouse), which lets it be
-    updated by difference from the previous version."""
+    updated by difference from the previous version; ``change_logs`` where the warehouse records
+    which of a keyed table's keys changed, which spares comparing its rows."""
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     published_at = datetime.now(timezone.utc)
     version = published_at.strftime("%Y%m%dT%H%M%S%fZ")
     staging = serving_path.with_name(f".{serving_path.name}.{version}.tmp")
-    keys = keys or {}
+    keys, change_logs = keys or {}, change_logs or {}
     row_counts: dict[str, int] = {}
     keys_written: dict[str, int] = {}
+    sources: dict[str, _Source] = {}
+    from_change_log: list[str] = []
     try:
         previous_reach = 0
         if serving_path.exists():
@@ -194,19 +301,31 @@ def publish_tables(
             conn.execute(f"SET checkpoint_threshold = '{NO_AUTOMATIC_CHECKPOINT}'")
             conn.execute(f"ATTACH {str(warehouse_path)!r} AS warehouse (READ_ONLY)")
             _drop_unpublished(conn, {name for _, name in tables})
+            previous = _previous_sources(conn)
             for schema, name in tables:
-                written = _publish_table(conn, schema, name, keys.get(name))
+                log = change_logs.get(name)
+                sources[name] = _Source(_definition(conn, schema, name), _newest_stamp(conn, log) if log else None)
+                written, logged = _publish_table(conn, schema, name, keys.get(name), log, previous.get(name),
+                                                 sources[name])
                 if written is not None:
                     keys_written[name] = written
+                if logged:
+                    from_change_log.append(name)
                 row_counts[name] = conn.execute(f"SELECT count(*) FROM main.{_quote(name)}").fetchone()[0]
             conn.execute("DETACH warehouse")
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS main.{PUBLISH_LOG} (version VARCHAR, run_id VARCHAR, "
                 "published_at TIMESTAMPTZ, table_name VARCHAR, row_count BIGINT)"
             )
+            # What each table was published from (the next publication's change logs check it);
+            # added to a store published before they were recorded.
+            conn.execute(f"ALTER TABLE main.{PUBLISH_LOG} ADD COLUMN IF NOT EXISTS source_definition VARCHAR")
+            conn.execute(f"ALTER TABLE main.{PUBLISH_LOG} ADD COLUMN IF NOT EXISTS source_newest_stamp TIMESTAMPTZ")
             conn.executemany(
-                f"INSERT INTO main.{PUBLISH_LOG} VALUES (?, ?, ?, ?, ?)",
-                [(version, run_id, published_at, name, count) for name, count in row_counts.items()],
+                f"INSERT INTO main.{PUBLISH_LOG} (version, run_id, published_at, table_name, row_count, "
+                "source_definition, source_newest_stamp) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(version, run_id, published_at, name, count, sources[name].definition, sources[name].newest_stamp)
+                 for name, count in row_counts.items()],
             )
             conn.execute("CHECKPOINT")
             _export_parquet(conn, serving_path.parent / PARQUET_DIR, version, [*row_counts, PUBLISH_LOG])
@@ -222,7 +341,8 @@ def publish_tables(
         staging.unlink(missing_ok=True)
         Path(str(staging) + ".wal").unlink(missing_ok=True)
         raise
-    return PublishedVersion(version, run_id, published_at, serving_path, row_counts, keys_written)
+    return PublishedVersion(version, run_id, published_at, serving_path, row_counts, keys_written,
+                            tuple(from_change_log))
 
 
 def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, tables: Sequence[str]) -> None:

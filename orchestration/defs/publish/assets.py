@@ -16,7 +16,7 @@ from orchestration.defs.quality.report import collect, render, write_report
 from orchestration.defs.resources import ServingStore, WarehouseResource
 
 from .gate import audit_problems
-from orchestration.lib.serving_store import publish_tables
+from orchestration.lib.serving_store import ChangeLog, publish_tables
 
 PUBLISH_TAG = "published"
 SERVING_FILE = "funnel.duckdb"
@@ -52,9 +52,43 @@ def published_keys(manifest: dict) -> dict[str, str]:
     return keys
 
 
-_MANIFEST = json.loads(Path(dbt_project.manifest_path).read_text())  # read once, for both
+# A published model's config may name the model it is published from row for row
+# (meta: {publish_changes_from: <model>}): a changed_rows model with the same key that stamps
+# every row it writes and logs every key it removes, so that the serving store finds the keys
+# that changed since the last publication without comparing every row (serving_store.ChangeLog).
+CHANGES_FROM_META = "publish_changes_from"
+
+
+def published_change_logs(manifest: dict, keys: dict[str, str]) -> dict[str, ChangeLog]:
+    """Each published model's change log, where its config names one; a model named that cannot
+    serve as one is an error in the project, raised when the code location loads."""
+    models = {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    logs: dict[str, ChangeLog] = {}
+    for node in _published_model_nodes(manifest):
+        tracked_name = node.get("config", {}).get("meta", {}).get(CHANGES_FROM_META)
+        if not tracked_name:
+            continue
+        name, tracked = node["alias"] or node["name"], models.get(tracked_name)
+        config = (tracked or {}).get("config", {})
+        problems = [problem for problem, failed in [
+            ("is not a model of the project", tracked is None),
+            ("is not one of its inputs", tracked is not None and tracked["unique_id"] not in node["depends_on"]["nodes"]),
+            ("is not a changed_rows model", config.get("incremental_strategy") != "changed_rows"),
+            ("stamps no rows (stamp_column)", not config.get("stamp_column")),
+            ("keeps no removed log (removed_log)", not config.get("removed_log")),
+            (f"is not keyed by the published key {keys.get(name)!r}", config.get("unique_key") != keys.get(name)),
+        ] if failed]
+        if problems:
+            raise ValueError(f"{name}: {CHANGES_FROM_META} {tracked_name!r} " + "; ".join(problems))
+        relation = f"{tracked['schema']}.{tracked['alias'] or tracked['name']}"
+        logs[name] = ChangeLog(relation, config["stamp_column"], f"{relation}__removed")
+    return logs
+
+
+_MANIFEST = json.loads(Path(dbt_project.manifest_path).read_text())  # read once, for all three
 PUBLISHED = published_models(_MANIFEST)
 PUBLISHED_KEYS_BY_TABLE = published_keys(_MANIFEST)
+PUBLISHED_CHANGE_LOGS = published_change_logs(_MANIFEST, PUBLISHED_KEYS_BY_TABLE)
 del _MANIFEST  # two megabytes that the code location need not keep
 PUBLISHED_KEYS = [get_asset_key_for_model([funnel_dbt_models], name) for _, name in PUBLISHED]
 # The gate: dbt tests and GX suites alike, on the published marts and on everything they are built
@@ -100,7 +134,7 @@ def published_marts(
             allow_retries=False,
         )
     version = publish_tables(Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, run_id,
-                             PUBLISHED_KEYS_BY_TABLE)
+                             PUBLISHED_KEYS_BY_TABLE, PUBLISHED_CHANGE_LOGS)
     context.log.info(f"Published version {version.version} to {version.path}")
     quality = collect(context.instance, run_id, Path(warehouse.database), version.path)
     report = write_report(serving.root, quality)
@@ -113,6 +147,8 @@ def published_marts(
             "row_counts": dg.MetadataValue.json(version.row_counts),
             # tables updated by difference from the previous version: keys written in each
             "keys_written": dg.MetadataValue.json(version.keys_written),
+            # of those, the tables whose keys the warehouse's change logs gave (no row compared)
+            "from_change_log": dg.MetadataValue.json(list(version.from_change_log)),
             "dagster/row_count": sum(version.row_counts.values()),
             "open_with": f"duckdb -readonly {version.path}",
         }

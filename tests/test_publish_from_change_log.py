@@ -77,24 +77,26 @@ def test_the_keys_stamped_or_logged_since_are_written_and_nothing_else_compared(
         assert sorted(conn.execute(f"SELECT * FROM '{current}/pub.parquet'").fetchall()) == _rows(warehouse, "marts.pub")
 
 
+def _assert_compared(warehouse: Path, serving: Path, run_id: str, keys_written: int) -> None:
+    """Publishing now compares rows (the change log is not used) and gives the warehouse's rows."""
+    version = publish_tables(warehouse, serving, TABLES, run_id, KEYS, LOGS)
+    assert version.from_change_log == ()
+    assert version.keys_written == {"pub": keys_written}
+    _assert_exact(warehouse, serving)
+
+
 def test_a_removal_missing_from_the_log_falls_back_to_comparing_rows(published):
     warehouse, serving = published
     # e.g. a --full-refresh: rows gone without a log entry
     _sql(warehouse, "DELETE FROM marts.t WHERE k IN (1, 2)", _write("2026-01-02 00:00:00+00", "(3, 0)"))
-    second = publish_tables(warehouse, serving, TABLES, "run-2", KEYS, LOGS)
-    assert second.from_change_log == ()
-    assert second.keys_written == {"pub": 3}
-    _assert_exact(warehouse, serving)
+    _assert_compared(warehouse, serving, "run-2", 3)
 
 
 def test_a_changed_definition_falls_back_to_comparing_rows(published):
     warehouse, serving = published
     # every row differs, no stamp moved
     _sql(warehouse, "CREATE OR REPLACE VIEW marts.pub AS SELECT k, v * 2 AS v FROM marts.t")
-    second = publish_tables(warehouse, serving, TABLES, "run-2", KEYS, LOGS)
-    assert second.from_change_log == ()
-    assert second.keys_written == {"pub": 999}  # all but k = 0
-    _assert_exact(warehouse, serving)
+    _assert_compared(warehouse, serving, "run-2", 999)  # all but k = 0
 
 
 def test_an_older_copy_of_the_warehouse_falls_back_to_comparing_rows(published, tmp_path):
@@ -107,10 +109,7 @@ def test_an_older_copy_of_the_warehouse_falls_back_to_comparing_rows(published, 
     # stamp newer than the publication, but row 5 is the older copy's.
     shutil.copyfile(older, warehouse)
     _sql(warehouse, _write("2026-01-03 00:00:00+00", "(8, -8)"))
-    third = publish_tables(warehouse, serving, TABLES, "run-3", KEYS, LOGS)
-    assert third.from_change_log == ()
-    assert third.keys_written == {"pub": 2}
-    _assert_exact(warehouse, serving)
+    _assert_compared(warehouse, serving, "run-3", 2)
 
 
 def test_a_store_published_before_sources_were_recorded_is_compared_once(published):
@@ -119,8 +118,7 @@ def test_a_store_published_before_sources_were_recorded_is_compared_once(publish
         conn.execute("ALTER TABLE publish_log DROP COLUMN source_definition")
         conn.execute("ALTER TABLE publish_log DROP COLUMN source_newest_stamp")
     _sql(warehouse, _write("2026-01-02 00:00:00+00", "(5, -1)"))
-    second = publish_tables(warehouse, serving, TABLES, "run-2", KEYS, LOGS)
-    assert second.from_change_log == () and second.keys_written == {"pub": 1}
+    _assert_compared(warehouse, serving, "run-2", 1)
     _sql(warehouse, _write("2026-01-03 00:00:00+00", "(6, -1)"))
     third = publish_tables(warehouse, serving, TABLES, "run-3", KEYS, LOGS)
     assert third.from_change_log == ("pub",) and third.keys_written == {"pub": 1}

@@ -125,10 +125,10 @@ def test_a_store_published_before_sources_were_recorded_is_compared_once(publish
     _assert_exact(warehouse, serving)
 
 
-def _manifest(**tracked_config) -> dict:
+def _manifest(inputs: tuple[str, ...] = ("model.p.int_t",), **tracked_config) -> dict:
     published = {"resource_type": "model", "name": "fct_t", "alias": "fct_t", "schema": "marts", "unique_id": "model.p.fct_t",
                  "tags": ["published"], "config": {"meta": {"publish_changes_from": "int_t"}},
-                 "depends_on": {"nodes": ["model.p.int_t"]}}
+                 "depends_on": {"nodes": list(inputs)}}
     config = {"incremental_strategy": "changed_rows", "stamp_column": "written_at", "removed_log": True, "unique_key": "k"}
     tracked = {"resource_type": "model", "name": "int_t", "alias": "int_t", "schema": "intermediate",
                "unique_id": "model.p.int_t", "tags": [], "config": config | tracked_config, "depends_on": {"nodes": []}}
@@ -147,3 +147,6 @@ def test_the_project_names_its_change_logs_and_a_model_that_cannot_be_one_is_ref
                             ({"incremental_strategy": "merge"}, "not a changed_rows model")]:
         with pytest.raises(ValueError, match=problem):
             published_change_logs(_manifest(**config), {"fct_t": "k"})
+    # a published row that joins another input could change with no stamp moving
+    with pytest.raises(ValueError, match="not its only input"):
+        published_change_logs(_manifest(inputs=("model.p.int_t", "model.p.dim_other")), {"fct_t": "k"})

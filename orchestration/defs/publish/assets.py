@@ -53,9 +53,10 @@ def published_keys(manifest: dict) -> dict[str, str]:
 
 
 # A published model's config may name the model it is published from row for row
-# (meta: {publish_changes_from: <model>}): a changed_rows model with the same key that stamps
-# every row it writes and logs every key it removes, so that the serving store finds the keys
-# that changed since the last publication without comparing every row (serving_store.ChangeLog).
+# (meta: {publish_changes_from: <model>}): its only input, a changed_rows model with the same key
+# that stamps every row it writes and logs every key it removes, so that the serving store finds
+# the keys that changed since the last publication without comparing every row
+# (serving_store.ChangeLog).
 CHANGES_FROM_META = "publish_changes_from"
 
 
@@ -72,7 +73,9 @@ def published_change_logs(manifest: dict, keys: dict[str, str]) -> dict[str, Cha
         config = (tracked or {}).get("config", {})
         problems = [problem for problem, failed in [
             ("is not a model of the project", tracked is None),
-            ("is not one of its inputs", tracked is not None and tracked["unique_id"] not in node["depends_on"]["nodes"]),
+            # each row of the published model must follow from that row alone (a projection or
+            # filter of it): a row that joins another input could change with no stamp moving
+            ("is not its only input", tracked is not None and node["depends_on"]["nodes"] != [tracked["unique_id"]]),
             ("is not a changed_rows model", config.get("incremental_strategy") != "changed_rows"),
             ("stamps no rows (stamp_column)", not config.get("stamp_column")),
             ("keeps no removed log (removed_log)", not config.get("removed_log")),

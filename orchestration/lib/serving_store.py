@@ -149,6 +149,21 @@ def _columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str, database: 
     ).fetchall()
 
 
+def _rewrite_changed_keys(conn: duckdb.DuckDBPyConnection, source: str, target: str, key: str,
+                          columns: Sequence[str]) -> int:
+    """Write into ``target`` the keys of the temporary table ``changed_keys`` (made by the caller):
+    its rows of those keys deleted, ``source``'s rows of them inserted; the temporary table is
+    dropped. Returns how many keys that was."""
+    k = _quote(key)
+    new = ", ".join(f"new.{_quote(column)}" for column in columns)
+    changed = conn.execute("SELECT count(*) FROM changed_keys").fetchone()[0]
+    if changed:
+        conn.execute(f"DELETE FROM {target} AS held USING changed_keys WHERE held.{k} = changed_keys.{k}")
+        conn.execute(f"INSERT INTO {target} SELECT {new} FROM {source} AS new SEMI JOIN changed_keys ON changed_keys.{k} = new.{k}")
+    conn.execute("DROP TABLE changed_keys")
+    return changed
+
+
 def _update_by_difference(conn: duckdb.DuckDBPyConnection, source: str, target: str, key: str,
                           columns: Sequence[str]) -> int:
     """Make ``target`` hold ``source``'s rows, writing only the keys whose row differs (new, gone
@@ -160,12 +175,7 @@ def _update_by_difference(conn: duckdb.DuckDBPyConnection, source: str, target: 
         f"SELECT coalesce(new.{k}, held.{k}) AS {k} FROM {source} AS new FULL JOIN {target} AS held ON held.{k} = new.{k} "
         f"WHERE held.{k} IS NULL OR new.{k} IS NULL OR ({held}) IS DISTINCT FROM ({new})"
     )
-    changed = conn.execute("SELECT count(*) FROM changed_keys").fetchone()[0]
-    if changed:
-        conn.execute(f"DELETE FROM {target} AS held USING changed_keys WHERE held.{k} = changed_keys.{k}")
-        conn.execute(f"INSERT INTO {target} SELECT {new} FROM {source} AS new SEMI JOIN changed_keys ON changed_keys.{k} = new.{k}")
-    conn.execute("DROP TABLE changed_keys")
-    return changed
+    return _rewrite_changed_keys(conn, source, target, key, columns)
 
 
 def _qualified(name: str) -> str:
@@ -197,11 +207,7 @@ def _update_from_change_log(conn: duckdb.DuckDBPyConnection, source: str, target
         f"UNION SELECT {k} FROM {removed} WHERE removed_at > $since",
         {"since": since},
     )
-    changed = conn.execute("SELECT count(*) FROM changed_keys").fetchone()[0]
-    new = ", ".join(f"new.{_quote(column)}" for column in columns)
-    conn.execute(f"DELETE FROM {target} AS held USING changed_keys WHERE held.{k} = changed_keys.{k}")
-    conn.execute(f"INSERT INTO {target} SELECT {new} FROM {source} AS new SEMI JOIN changed_keys ON changed_keys.{k} = new.{k}")
-    conn.execute("DROP TABLE changed_keys")
+    changed = _rewrite_changed_keys(conn, source, target, key, columns)
     (held,), (wanted,) = (conn.execute(f"SELECT count(*) FROM {table}").fetchall() for table in (target, source))
     return changed, held == wanted
 

@@ -8,8 +8,8 @@ they cost about three seconds of every nightly run, before dbt starts: dbt itsel
 more, for its version, and half of it again in-process. This project runs dbt Core, the package
 installed beside Dagster (pinned in pyproject.toml), and its assets report what dbt's events and
 manifest say (column docs and types come from the manifest), fetching nothing from the
-warehouse; so the version is read from the installed package and no adapter is made. tests/test_dbt_resource.py fails if dagster-dbt stops calling these hooks
-by these names.
+warehouse; so the version is read from the installed package and no adapter is made.
+tests/test_dbt_resource.py fails if dagster-dbt stops calling these hooks by these names.
 """
 
 from __future__ import annotations

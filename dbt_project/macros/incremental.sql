@@ -123,7 +123,8 @@
 
 {#- A table an incremental model keeps beside its own (<model>__<suffix>, in its schema): its
     build mark, the keys it removed (changed_rows' removed_log), the inputs it last built from,
-    when it was last built from every raw row (staging).
+    when it was last built from every raw row (staging), when its data tests last all passed
+    (tested_rows.sql).
     The suffixes are those in side_relation_suffixes(), which the clean-up of removed models
     leaves alone. -#}
 {% macro side_relation(relation, suffix) -%}
@@ -136,7 +137,7 @@
 
 
 {% macro side_relation_suffixes() -%}
-    {{- return(['build_mark', 'removed', 'inputs', 'rebuilt']) -}}
+    {{- return(['build_mark', 'removed', 'inputs', 'rebuilt', 'tested']) -}}
 {%- endmacro %}
 
 

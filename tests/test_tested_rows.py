@@ -1,0 +1,116 @@
+"""The data tests of a stamped model read only the rows written since its tests last all passed
+(dbt_project/macros/tested_rows.sql): they still fail on bad rows written since, including a key
+that duplicates an older row's; the tested mark moves only when every test of the model passed;
+a mark left under other tests or code, or the var test_changed_rows_only=false, makes them read
+everything. Real `dbt test` runs on a copy of the demo's warehouse, whose build left the marks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from conftest import dbt
+
+KEYS = "intermediate.int_identity__record_keys"
+TOUCHES = "intermediate.int_touchpoints"
+
+
+def _marks(home, model: str) -> dict[str, tuple]:
+    """The model's tested marks: test (its relation name, which dbt shortens) → (tested_through, fingerprint)."""
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        return {test: (through, fingerprint) for test, through, fingerprint
+                in conn.execute(f"SELECT test, tested_through, fingerprint FROM {model}__tested").fetchall()}
+
+
+def _mark(home, model: str, test_prefix: str) -> tuple:
+    (mark,) = [mark for test, mark in _marks(home, model).items() if test.startswith(test_prefix)]
+    return mark
+
+
+def _execute(home, sql: str) -> None:
+    with duckdb.connect(str(home.warehouse)) as conn:
+        conn.execute(sql)
+
+
+def _test(home, target: Path, select: str, *extra: str) -> dict[str, tuple[str, int]]:
+    """`dbt test` of ``select``: each test's name → (status, failing rows)."""
+    dbt("test", "--select", select, *extra, target=target, home=home)
+    return {name: (result["status"], result["failures"]) for name, result in _results(target).items()}
+
+
+def _results(target: Path) -> dict[str, dict]:
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    return {result["unique_id"].split(".")[2]: result for result in results}
+
+
+def _compiled(target: Path, name: str) -> str:
+    return _results(target)[name]["compiled_code"]
+
+
+UNIQUE_KEYS = "unique_combination_of_columns_int_identity__record_keys_record_id__key_type__key_value"
+
+
+def test_a_key_written_again_since_the_mark_fails_unique_and_holds_its_mark(copied_home, tmp_path):
+    mark = _mark(copied_home, KEYS, "unique_combination_of_columns")
+    not_null_mark = _mark(copied_home, KEYS, "not_null_int_identity__record_keys_record_id")
+    # a run that wrote one held key a second time (stamped after the mark): the older copy is
+    # outside the scope, yet the duplicate is found through the new one
+    _execute(copied_home, f"INSERT INTO {KEYS} SELECT * REPLACE (now() AS written_at) FROM {KEYS} "
+                          f"WHERE written_at <= '{mark[0].isoformat()}'::TIMESTAMPTZ LIMIT 1")
+
+    results = _test(copied_home, tmp_path / "t1", "int_identity__record_keys")
+    assert results[UNIQUE_KEYS] == ("fail", 1)
+    assert "written_at >" in _compiled(tmp_path / "t1", UNIQUE_KEYS)  # read within the scope
+    assert _mark(copied_home, KEYS, "unique_combination_of_columns") == mark  # a failed test keeps its mark
+    passed = _mark(copied_home, KEYS, "not_null_int_identity__record_keys_record_id")
+    assert passed[0] > not_null_mark[0]  # a test of the same model that passed moves on
+
+    _execute(copied_home, f"DELETE FROM {KEYS} WHERE written_at > '{mark[0].isoformat()}'::TIMESTAMPTZ")
+    results = _test(copied_home, tmp_path / "t2", "int_identity__record_keys")
+    assert results[UNIQUE_KEYS] == ("pass", 0)
+    after = _mark(copied_home, KEYS, "unique_combination_of_columns")
+    assert after[0] > passed[0] and after[1] == mark[1]
+
+
+def test_row_level_tests_read_the_rows_written_since_and_everything_when_told(copied_home, tmp_path):
+    not_null = "not_null_int_touchpoints_occurred_at"
+    mark = _mark(copied_home, TOUCHES, not_null)
+    # a touch without its instant, stamped before the mark: already tested, so not read again …
+    _execute(copied_home, f"INSERT INTO {TOUCHES} SELECT * REPLACE ('test:old' AS touchpoint_id, NULL AS occurred_at, "
+                          f"'{mark[0].isoformat()}'::TIMESTAMPTZ - INTERVAL 1 HOUR AS written_at) FROM {TOUCHES} LIMIT 1")
+    assert _test(copied_home, tmp_path / "t1", "int_touchpoints")[not_null] == ("pass", 0)
+    # … unless every row is asked for
+    everything = _test(copied_home, tmp_path / "t2", "int_touchpoints",
+                       "--vars", json.dumps({"test_changed_rows_only": False}))
+    assert everything[not_null] == ("fail", 1)
+    assert "written_at >" not in _compiled(tmp_path / "t2", not_null)
+
+    # the same touch written since the mark fails the scoped test
+    _execute(copied_home, f"UPDATE {TOUCHES} SET written_at = now() WHERE touchpoint_id = 'test:old'")
+    assert _test(copied_home, tmp_path / "t3", "int_touchpoints")[not_null] == ("fail", 1)
+
+
+def test_the_published_view_is_scoped_through_the_stamps_it_is_published_from(copied_home, tmp_path):
+    unique = "unique_fct_touchpoints_touchpoint_id"
+    # int_touchpoints writes one touch twice: fct_touchpoints, a view of it, shows the duplicate
+    _execute(copied_home, f"INSERT INTO {TOUCHES} SELECT * REPLACE (now() AS written_at) FROM {TOUCHES} LIMIT 1")
+    results = _test(copied_home, tmp_path / "t1", "fct_touchpoints")
+    assert results[unique] == ("fail", 1)
+    assert "int_touchpoints" in _compiled(tmp_path / "t1", unique)
+
+
+def test_a_mark_left_under_other_code_is_not_used(copied_home, tmp_path):
+    mark = _mark(copied_home, KEYS, "unique_combination_of_columns")
+    _execute(copied_home, f"UPDATE {KEYS}__tested SET fingerprint = 'other code'")
+    # an older row duplicated before the mark: found, for every row is read again
+    _execute(copied_home, f"INSERT INTO {KEYS} SELECT * FROM {KEYS} LIMIT 1")
+
+    results = _test(copied_home, tmp_path / "t1", "int_identity__record_keys")
+    assert results[UNIQUE_KEYS] == ("fail", 1)
+    assert "written_at >" not in _compiled(tmp_path / "t1", UNIQUE_KEYS)
+    # the marks of the tests that passed are now under this code; the failed test has none
+    marks = _marks(copied_home, KEYS)
+    assert {fingerprint for _, fingerprint in marks.values()} == {mark[1]}
+    assert not any(test.startswith("unique_combination_of_columns") for test in marks)

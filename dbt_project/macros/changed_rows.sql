@@ -184,8 +184,7 @@
     {%- if execute -%}
         {%- for node in graph.nodes.values()
                 if node.resource_type == 'model' and model.unique_id in node.depends_on.nodes -%}
-            {%- set mark = side_relation(api.Relation.create(database=node.database, schema=node.schema,
-                                                             identifier=node.alias), 'build_mark') -%}
+            {%- set mark = side_relation(node_relation(node), 'build_mark') -%}
             {%- if relation_exists(mark) -%}
                 {%- do marks.append('select built_at from ' ~ mark) -%}
             {%- endif -%}
@@ -227,9 +226,11 @@ scope as materialized (
 {%- endmacro %}
 
 
-{#- SQL: the key columns of two aliases are equal: held.a = new.a and held.b = new.b … -#}
-{% macro keys_equal(keys, left, right) -%}
-    {%- for key in keys %}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor -%}
+{#- SQL: the key columns of two aliases are equal: held.a = new.a and held.b = new.b …; with
+    null_equal, NULL equals NULL (is not distinct from), as group by groups them. -#}
+{% macro keys_equal(keys, left, right, null_equal=false) -%}
+    {%- set equals = ' is not distinct from ' if null_equal else ' = ' -%}
+    {%- for key in keys %}{{ left }}.{{ key }}{{ equals }}{{ right }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor -%}
 {%- endmacro %}
 
 

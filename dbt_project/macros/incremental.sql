@@ -123,7 +123,7 @@
 
 {#- A table an incremental model keeps beside its own (<model>__<suffix>, in its schema): its
     build mark, the keys it removed (changed_rows' removed_log), the inputs it last built from,
-    when it was last built from every raw row (staging), when its data tests last all passed
+    when it was last built from every raw row (staging), when each of its data tests last passed
     (tested_rows.sql).
     The suffixes are those in side_relation_suffixes(), which the clean-up of removed models
     leaves alone. -#}
@@ -133,6 +133,12 @@
     {%- endif -%}
     {{- return(api.Relation.create(database=relation.database, schema=relation.schema,
                                    identifier=relation.identifier ~ '__' ~ suffix)) -}}
+{%- endmacro %}
+
+
+{#- The relation a model node of the graph builds. -#}
+{% macro node_relation(node) -%}
+    {{- return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) -}}
 {%- endmacro %}
 
 

@@ -8,7 +8,7 @@
     on it still holds, and a duplicate key needs at least one row written since the test last
     passed (two older rows were both there, and unique, then). The tests of such a model
     therefore read only:
-      * row-level tests: the rows stamped after the model's tested mark (or with no stamp);
+      * row-level tests: the rows stamped after the test's mark (or with no stamp);
       * unique and unique_combination_of_columns: every row whose key is also the key of such
         a row (a semi join, then the usual group by over those few rows).
     relationships is left whole: a parent row removed since orphans children that were not
@@ -69,11 +69,6 @@
 {%- endmacro %}
 
 
-{% macro node_relation(node) -%}
-    {{- return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) -}}
-{%- endmacro %}
-
-
 {#- The node holding the stamps of ``node``'s rows: itself when it names a stamp column and a
     unique key, the model it is published from row for row when it is a view (meta
     publish_changes_from) of such a model, else none. -#}
@@ -113,7 +108,7 @@
     {%- else -%}
     (select held.* from {{ model }} as held
      semi join (select {{ columns | join(', ') }} from {{ rows_written_since(model, scope) }}) as changed
-         on {{ keys_not_distinct(columns, 'held', 'changed') }}) as tested
+         on {{ keys_equal(columns, 'held', 'changed', null_equal=true) }}) as tested
     {%- endif -%}
 {%- endmacro %}
 
@@ -125,7 +120,7 @@
     (select * from {{ model }} where {{ scope.stamp }} > {{ scope.since }} or {{ scope.stamp }} is null) as tested
     {%- else -%}
     (select tested.* from {{ model }} as tested
-     semi join ({{ changed_keys_sql(scope) }}) as changed on {{ keys_not_distinct(scope['keys'], 'tested', 'changed') }}) as tested
+     semi join ({{ changed_keys_sql(scope) }}) as changed on {{ keys_equal(scope['keys'], 'tested', 'changed', null_equal=true) }}) as tested
     {%- endif -%}
 {%- endmacro %}
 
@@ -134,11 +129,6 @@
 {% macro changed_keys_sql(scope) -%}
     select {{ scope['keys'] | join(', ') }} from {{ scope.stamped }}
     where {{ scope.stamp }} > {{ scope.since }} or {{ scope.stamp }} is null
-{%- endmacro %}
-
-
-{% macro keys_not_distinct(columns, left, right) -%}
-    {%- for column in columns %}{{ left }}.{{ column }} is not distinct from {{ right }}.{{ column }}{% if not loop.last %} and {% endif %}{% endfor -%}
 {%- endmacro %}
 
 

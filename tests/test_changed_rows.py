@@ -69,8 +69,8 @@ def test_a_run_restores_the_computed_rows_and_writes_only_those(copied_home, tmp
     expected = _differing_keys(tampered, built)
     assert 3 <= expected <= 4  # a tampered key column is a key gone and a key added
 
-    done = dbt("run", "--select", model, "--log-path", str(tmp_path / "logs"), target=tmp_path / "target",
-               home=copied_home)
+    done = dbt("run", "--select", model, "--log-path", str(tmp_path / "logs"), "--log-level-file", "debug",
+               target=tmp_path / "target", home=copied_home)
     assert done.returncode == 0, done.stdout[-3000:]
     # the result was compared from a view over the model's SQL, not first written whole into a
     # temporary table (the project's duckdb__create_table_as)

@@ -145,7 +145,7 @@ def test_suites_validated_in_worker_processes_find_what_validating_inline_finds(
         conn.execute("CREATE TABLE marts.good AS SELECT * FROM good")
         conn.execute("CREATE TABLE marts.broken AS SELECT * FROM broken")
     suite = _suite("mart_intake_daily")
-    jobs = [(dataclasses.replace(suite, warehouse_table=f"marts.{table}"), []) for table in ("good", "broken", "gone")]
+    jobs = [(dataclasses.replace(suite, warehouse_table=f"marts.{table}"), [], None) for table in ("good", "broken", "gone")]
 
     inline = list(checks.validate_suites(str(database), jobs, workers=1, total_rows=10**9))
     monkeypatch.setattr(checks, "PARALLEL_VALIDATION_MIN_ROWS", 0)

@@ -1,8 +1,9 @@
-"""The data tests of a stamped model read only the rows written since its tests last all passed
+"""The data tests of a stamped model read only the rows written since they last passed
 (dbt_project/macros/tested_rows.sql): they still fail on bad rows written since, including a key
-that duplicates an older row's; the tested mark moves only when every test of the model passed;
-a mark left under other tests or code, or the var test_changed_rows_only=false, makes them read
-everything. Real `dbt test` runs on a copy of the demo's warehouse, whose build left the marks."""
+that duplicates an older row's; a test's mark moves only when it passed; a mark left under other
+tests or code, a staging model rebuilt from every raw row since, or the var
+test_changed_rows_only=false, makes them read everything. Real `dbt test` runs on a copy of the
+demo's warehouse, whose build left the marks."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from conftest import dbt
 
 KEYS = "intermediate.int_identity__record_keys"
 TOUCHES = "intermediate.int_touchpoints"
+MESSAGES = "staging.stg_wecom__messages"
 
 
 def _marks(home, model: str) -> dict[str, tuple]:
@@ -27,6 +29,11 @@ def _marks(home, model: str) -> dict[str, tuple]:
 def _mark(home, model: str, test_prefix: str) -> tuple:
     (mark,) = [mark for test, mark in _marks(home, model).items() if test.startswith(test_prefix)]
     return mark
+
+
+def _newest_stamp(home, model: str, stamp: str = "written_at"):
+    with duckdb.connect(str(home.warehouse), read_only=True) as conn:
+        return conn.execute(f"SELECT max({stamp}) FROM {model}").fetchone()[0]
 
 
 def _execute(home, sql: str) -> None:
@@ -71,7 +78,7 @@ def test_a_key_written_again_since_the_mark_fails_unique_and_holds_its_mark(copi
     results = _test(copied_home, tmp_path / "t2", "int_identity__record_keys")
     assert results[UNIQUE_KEYS] == ("pass", 0)
     after = _mark(copied_home, KEYS, "unique_combination_of_columns")
-    assert after[0] > passed[0] and after[1] == mark[1]
+    assert after == (_newest_stamp(copied_home, KEYS), mark[1])  # passed again: the newest stamp held
 
 
 def test_row_level_tests_read_the_rows_written_since_and_everything_when_told(copied_home, tmp_path):
@@ -114,3 +121,20 @@ def test_a_mark_left_under_other_code_is_not_used(copied_home, tmp_path):
     marks = _marks(copied_home, KEYS)
     assert {fingerprint for _, fingerprint in marks.values()} == {mark[1]}
     assert not any(test.startswith("unique_combination_of_columns") for test in marks)
+
+
+def test_a_staging_model_is_scoped_by_load_time_until_it_is_rebuilt(copied_home, tmp_path):
+    unique = "unique_stg_wecom__messages_message_id"
+    mark = _mark(copied_home, MESSAGES, unique)
+    assert mark[0] == _newest_stamp(copied_home, MESSAGES, "loaded_at")  # the newest load time it held
+    # a message held twice, the copy with a load time before the mark: a run stages a row only
+    # for a version loaded since its last build, so the scoped test does not read it again …
+    _execute(copied_home, f"INSERT INTO {MESSAGES} SELECT * FROM {MESSAGES} "
+                          f"WHERE loaded_at <= '{mark[0].isoformat()}'::TIMESTAMPTZ LIMIT 1")
+    assert _test(copied_home, tmp_path / "t1", "stg_wecom__messages")[unique] == ("pass", 0)
+    assert "loaded_at >" in _compiled(tmp_path / "t1", unique)
+    # … but a rebuild from every raw row since the last pass writes rows back with their old load
+    # times: the test reads everything again
+    _execute(copied_home, f"UPDATE {MESSAGES}__rebuilt SET rebuilt_at = now()")
+    assert _test(copied_home, tmp_path / "t2", "stg_wecom__messages")[unique] == ("fail", 1)
+    assert "loaded_at >" not in _compiled(tmp_path / "t2", unique)

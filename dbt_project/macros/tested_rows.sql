@@ -15,17 +15,21 @@
     written again.
 
     A test's mark (a row of <model>__tested) is left by the on-run-end hook of a dbt build or
-    test in which the test ran and passed: the run's start (the stamp the run's own writes
-    carry, so they count as tested) and a fingerprint of the model's code. A row stamped at or
-    before the mark was there, as it is, when the test last passed, or was read by an earlier
-    pass. A test reads its whole model when it has no mark (a new test, or one whose arguments,
-    and so its name, changed), when the model's code changed since, on --full-refresh, or with
-    the var test_changed_rows_only set to false. A failed, warned or skipped test keeps its
+    test in which the test ran and passed: the newest stamp the model then holds
+    (tested_through), the run's start (marked_at) and a fingerprint of the model's code. A later
+    run stamps what it writes later still (with its start, or, in a staging model, with the load
+    time of a raw version newer than any it holds), so a row stamped at or before the mark was
+    there, as it is, when the test last passed, or was read by an earlier pass. A test reads its
+    whole model when it has no mark (a new test, or one whose arguments, and so its name,
+    changed), when the model's code changed since, on --full-refresh, or with the var
+    test_changed_rows_only set to false. A failed, warned or skipped test keeps its
     mark, so that its next run reads again everything written since.
 
     A model opts in by naming its stamp column (config stamp_column) with a unique_key; a view
     published row for row from such a model (meta publish_changes_from) is scoped through the
-    keys that model stamped. -#}
+    keys that model stamped. The incremental staging models name their raw load time, loaded_at:
+    they write a row only for a version loaded since their last build; a mark made before their
+    last rebuild from every raw row does not count (rebuilt_after_mark_check). -#}
 
 
 {#- What the calling data test (of ``model``, its `model` argument) reads: none when it reads
@@ -47,9 +51,13 @@
     {%- if adapter.get_relation(marks.database, marks.schema, marks.identifier) is none -%}
         {{- return(none) -}}
     {%- endif -%}
+    {%- set not_rebuilt_since = rebuilt_after_mark_check(stamped_node) -%}
+    {%- if not_rebuilt_since is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
     {%- set rows = run_query("select strftime(tested_through at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') || '+00' from "
                              ~ marks ~ " where test = '" ~ this.identifier ~ "' and fingerprint = '"
-                             ~ tested_fingerprint(node, stamped_node) ~ "'").rows -%}
+                             ~ tested_fingerprint(node, stamped_node) ~ "'" ~ not_rebuilt_since).rows -%}
     {%- if rows | length != 1 -%}
         {{- return(none) -}}
     {%- endif -%}
@@ -82,6 +90,25 @@
         {{- return(source) -}}
     {%- endif -%}
     {{- return(none) -}}
+{%- endmacro %}
+
+
+{#- An incremental staging model stamps its rows with their raw load time (loaded_at), which
+    its rebuild from every raw row (rebuild_if_raw_history_rewritten, noted in <model>__rebuilt
+    with the run's start) keeps on rows it may have written back differently: a mark made by a
+    run before that rebuild (marked_at, that run's start) covers none of them. The condition on
+    the marks that says so (empty for a model that stamps what it writes itself), or none when
+    the note is missing, so that the test reads everything. -#}
+{% macro rebuilt_after_mark_check(stamped_node) -%}
+    {%- set pre_hooks = stamped_node.config.get('pre-hook') or stamped_node.config.get('pre_hook') or [] -%}
+    {%- if 'rebuild_if_raw_history_rewritten' not in pre_hooks | map(attribute='sql') | join(' ') -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set rebuilt = side_relation(node_relation(stamped_node), 'rebuilt') -%}
+    {%- if adapter.get_relation(rebuilt.database, rebuilt.schema, rebuilt.identifier) is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {{- return(' and marked_at >= (select max(rebuilt_at) from ' ~ rebuilt ~ ')') -}}
 {%- endmacro %}
 
 
@@ -133,8 +160,9 @@
 
 
 {#- on-run-end: record, beside each stamped model, the data tests of it that passed in this dbt
-    build or test, with the run's start and the fingerprint they passed under; the marks of the
-    model's other tests, and of its tests under other code, stay or go as described above. -#}
+    build or test, with the newest stamp it holds, the run's start and the fingerprint they
+    passed under; the marks of the model's other tests, and of its tests under other code, stay
+    or go as described above. -#}
 {% macro mark_tested_models(results) -%}
     {%- if not execute or flags.WHICH not in ('build', 'test') -%}
         {{- return('select 1') -}}
@@ -153,8 +181,12 @@
             {%- set tested = "('" ~ tests | join("'), ('") ~ "')" -%}
             {%- set record -%}
             create table if not exists {{ marks }} (test varchar, tested_through timestamptz, fingerprint varchar);
+            alter table {{ marks }} add column if not exists marked_at timestamptz;
             delete from {{ marks }} where fingerprint <> '{{ fingerprint }}' or test in (select * from (values {{ tested }}));
-            insert into {{ marks }} select test, {{ written_at() }}, '{{ fingerprint }}' from (values {{ tested }}) as passed (test)
+            insert into {{ marks }} (test, tested_through, fingerprint, marked_at)
+            select test, (select coalesce(max({{ stamped_node.config.stamp_column }}), '-infinity'::timestamptz)
+                          from {{ node_relation(stamped_node) }}), '{{ fingerprint }}', {{ written_at() }}
+            from (values {{ tested }}) as passed (test)
             {%- endset -%}
             {%- do run_query(record) -%}
         {%- endif -%}

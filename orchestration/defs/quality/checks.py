@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import dagster as dg
 import duckdb
@@ -10,6 +11,8 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.workers import process_pool, workers_from_env
 
+from . import changed_rows
+from .changed_rows import Mark, Since
 from .suites import SuiteFile, build_suite, load_suite_files
 
 _EXAMPLES = 5
@@ -43,9 +46,10 @@ def _skip_batch_fingerprint() -> None:
     pandas_execution_engine.HASH_THRESHOLD = 0
 
 
-def validate_dataframe(suite_file: SuiteFile, frame, extra: list[dict | None] = ()):
-    """Run the suite (plus ``extra`` expectations computed for this run) on a DataFrame in an
-    ephemeral GX context (nothing written to disk)."""
+def validate_dataframe(suite_file: SuiteFile, frame, extra: list[dict | None] = (),
+                       expectations: list[dict] | None = None):
+    """Run the suite (plus ``extra`` expectations computed for this run; or only
+    ``expectations``) on a DataFrame in an ephemeral GX context (nothing written to disk)."""
     import great_expectations as gx
 
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -54,7 +58,7 @@ def validate_dataframe(suite_file: SuiteFile, frame, extra: list[dict | None] = 
     context = gx.get_context(mode="ephemeral")
     # Progress bars would flood the run logs with carriage returns.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    suite = context.suites.add(build_suite(suite_file, [e for e in extra if e]))
+    suite = context.suites.add(build_suite(suite_file, [e for e in extra if e], expectations))
     batch_definition = (
         context.data_sources.add_pandas("warehouse")
         .add_dataframe_asset(name=suite_file.name)
@@ -88,12 +92,6 @@ def row_count_change(suite_file: SuiteFile, previous: int | None) -> dict | None
                        "max_value": int(previous * bounds["max_growth"]) + 1}}
 
 
-def _validated_columns_query(suite_file: SuiteFile) -> str:
-    """Fetch only what the suite reads; a suite of row-count expectations alone still needs the rows."""
-    columns = ", ".join(f'"{name}"' for name in suite_file.columns) or "1 AS _row"
-    return f"SELECT {columns} FROM {suite_file.warehouse_table}"
-
-
 # Below this many rows in all, the suites are validated one after another in the step itself:
 # starting the workers (each imports GX) costs more than validating small tables side by side.
 PARALLEL_VALIDATION_MIN_ROWS = 1_000_000
@@ -113,36 +111,56 @@ class SuiteOutcome:
     expectations: int = 0
     failures: tuple[dict, ...] = ()
     error: str | None = None
+    rows_read: int | None = None
 
     @classmethod
     def failed(cls, error: BaseException) -> "SuiteOutcome":
         return cls(None, False, error=f"{type(error).__name__}: {error}")
 
 
-def validate_table(suite_file: SuiteFile, database: str, extra: Sequence[dict | None] = ()) -> SuiteOutcome:
+def validate_table(suite_file: SuiteFile, database: str, extra: Sequence[dict | None] = (),
+                   since: Since | None = None) -> SuiteOutcome:
     """Read what the suite needs from the warehouse (read-only, so that several processes can
-    read at once) and validate it. A table that cannot be read (or a suite GX cannot run) fails
-    this suite, not the others."""
+    read at once) and validate it: the whole table, or, ``since`` a mark, the rows changed since
+    for the expectations that allow it (changed_rows.py). A table that cannot be read (or a
+    suite GX cannot run) fails this suite, not the others."""
+    table = suite_file.warehouse_table
+    expectations = [*suite_file.definition["expectations"], *(e for e in extra if e)]
     try:
         with duckdb.connect(database, read_only=True) as conn:
-            frame = conn.execute(_validated_columns_query(suite_file)).df()
-        result = validate_dataframe(suite_file, frame, list(extra))
+            if since is None:
+                batches = [(conn.execute(changed_rows.whole_table_query(table, expectations)).df(), expectations)]
+                rows = read = len(batches[0][0])
+            else:
+                on_changed, on_whole = changed_rows.split(expectations)
+                changed = conn.execute(changed_rows.changed_rows_query(table, on_changed, since)).df()
+                batches = [(changed, on_changed)]
+                if on_whole:
+                    batches.append((conn.execute(changed_rows.whole_table_query(table, on_whole)).df(), on_whole))
+                (rows,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+                read = len(changed)
+        results = [validate_dataframe(suite_file, frame, expectations=chosen) for frame, chosen in batches if chosen]
     except Exception as error:  # noqa: BLE001 — reported in this suite's check
         return SuiteOutcome.failed(error)
-    return SuiteOutcome(len(frame), bool(result.success), len(result.results), tuple(_failure_details(result)))
+    return SuiteOutcome(rows, all(result.success for result in results), sum(len(r.results) for r in results),
+                        tuple(failure for result in results for failure in _failure_details(result)), rows_read=read)
 
 
-def validate_suites(database: str, jobs: Sequence[tuple[SuiteFile, Sequence[dict | None]]], workers: int,
+Job = tuple[SuiteFile, Sequence[dict | None], Since | None]
+"""A suite to validate: with the extra expectations of this run, over the rows since a mark or all."""
+
+
+def validate_suites(database: str, jobs: Sequence[Job], workers: int,
                     total_rows: int) -> Iterator[tuple[SuiteFile, SuiteOutcome]]:
-    """Every (suite, extra expectations) job's outcome, in job order. With ``workers`` > 1 and
-    enough rows, worker processes read and validate the tables side by side."""
+    """Every job's outcome, in job order. With ``workers`` > 1 and ``total_rows`` to read of at
+    least PARALLEL_VALIDATION_MIN_ROWS, worker processes read and validate side by side."""
     if workers < 2 or total_rows < PARALLEL_VALIDATION_MIN_ROWS:
-        for suite_file, extra in jobs:
-            yield suite_file, validate_table(suite_file, database, extra)
+        for suite_file, extra, since in jobs:
+            yield suite_file, validate_table(suite_file, database, extra, since)
         return
     pool = process_pool(workers)
-    futures = [pool.submit(validate_table, suite_file, database, extra) for suite_file, extra in jobs]
-    for (suite_file, _), future in zip(jobs, futures):
+    futures = [pool.submit(validate_table, suite_file, database, extra, since) for suite_file, extra, since in jobs]
+    for (suite_file, _, _), future in zip(jobs, futures):
         try:
             outcome = future.result()
         except Exception as error:  # noqa: BLE001 — the worker itself died (e.g. killed for memory)
@@ -175,17 +193,32 @@ def build_gx_checks(suite_files: Sequence[SuiteFile]) -> dg.AssetChecksDefinitio
             suite_file.name: previous_row_count(context.instance, check_key(suite_file), context.run.run_id)
             for suite_file in selected
         }
+        now = datetime.now(timezone.utc)
         with duckdb.connect(warehouse.database, read_only=True) as conn:
             counts = {suite_file.name: _row_count(conn, suite_file) for suite_file in selected}
+            marks = {suite_file.name: _current_mark(conn, suite_file, warehouse.database, now) for suite_file in selected}
+            since = {suite_file.name: changed_rows.scope(
+                conn, suite_file, changed_rows.last_mark(context.instance, check_key(suite_file), context.run.run_id),
+                marks[suite_file.name]) for suite_file in selected}
+        # A suite over the rows changed since its last pass reads few; the others their table.
+        to_read = {name: 0 if since[name] else count for name, count in counts.items()}
         # Largest first, so that two workers finish together.
-        jobs = sorted(((suite_file, [row_count_change(suite_file, previous[suite_file.name])]) for suite_file in selected),
-                      key=lambda job: -counts[job[0].name])
+        jobs = sorted(((suite_file, [row_count_change(suite_file, previous[suite_file.name])], since[suite_file.name])
+                       for suite_file in selected), key=lambda job: -to_read[job[0].name])
         outcomes = validate_suites(warehouse.database, jobs, workers_from_env("FUNNEL_CHECK_WORKERS"),
-                                   sum(counts.values()))
+                                   sum(to_read.values()))
         for suite_file, outcome in outcomes:
-            yield _check_result(suite_file, previous[suite_file.name], outcome)
+            yield _check_result(suite_file, previous[suite_file.name], outcome, since[suite_file.name],
+                                marks[suite_file.name])
 
     return gx_suites
+
+
+def _current_mark(conn, suite_file: SuiteFile, database: str, now: datetime) -> Mark | None:
+    try:
+        return changed_rows.current_mark(conn, suite_file, database, now)
+    except Exception:  # reading the table fails again, and is reported, in its own check
+        return None
 
 
 def _row_count(conn, suite_file: SuiteFile) -> int:
@@ -195,14 +228,21 @@ def _row_count(conn, suite_file: SuiteFile) -> int:
         return 0
 
 
-def _check_result(suite_file: SuiteFile, previous: int | None, outcome: SuiteOutcome) -> dg.AssetCheckResult:
+def _check_result(suite_file: SuiteFile, previous: int | None, outcome: SuiteOutcome, since: Since | None = None,
+                  mark: Mark | None = None) -> dg.AssetCheckResult:
+    """The check's result. ``rows_validated`` is the whole table (the next run's row-count bound
+    starts from it), ``rows_read`` what this run read, from ``validated_since`` (none: all); a
+    suite over changed rows leaves the mark the next run reads from (changed_rows.py)."""
     key = check_key(suite_file)
     metadata = {"suite": suite_file.path.name, "rows_previous_run": previous}
     if outcome.error is not None:
         metadata["error"] = outcome.error
     else:
-        metadata |= {"rows_validated": outcome.rows, "expectations": outcome.expectations,
+        metadata |= {"rows_validated": outcome.rows, "rows_read": outcome.rows_read,
+                     "validated_since": since.through if since else None, "expectations": outcome.expectations,
                      "failed_expectations": dg.MetadataValue.json(list(outcome.failures))}
+        if mark is not None:
+            metadata |= mark.metadata()
     return dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=outcome.success,
                                severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
 

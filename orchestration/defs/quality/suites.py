@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +23,21 @@ class SuiteFile:
 
     @property
     def columns(self) -> list[str]:
-        """The columns the expectations read, in first-mention order: all a validation needs to
-        fetch (a 5M-row message table is validated on three columns, not on its texts)."""
-        named: list[str] = []
-        for expectation in self.definition.get("expectations", []):
-            kwargs = expectation.get("kwargs", {})
-            for key in ("column", "column_A", "column_B"):
-                if key in kwargs:
-                    named.append(kwargs[key])
-            named += kwargs.get("column_list", [])
-        return list(dict.fromkeys(named))
+        """The columns the expectations read: all a validation needs to fetch (a 5M-row message
+        table is validated on three columns, not on its texts)."""
+        return expectation_columns(self.definition.get("expectations", []))
+
+
+def expectation_columns(expectations: list[dict]) -> list[str]:
+    """The columns ``expectations`` read, in first-mention order."""
+    named: list[str] = []
+    for expectation in expectations:
+        kwargs = expectation.get("kwargs", {})
+        for key in ("column", "column_A", "column_B"):
+            if key in kwargs:
+                named.append(kwargs[key])
+        named += kwargs.get("column_list", [])
+    return list(dict.fromkeys(named))
 
 
 class InvalidSuiteError(Exception):
@@ -52,14 +58,18 @@ def load_suite_files(directory: Path = EXPECTATIONS_DIR) -> list[SuiteFile]:
     return suites
 
 
-def build_suite(suite_file: SuiteFile, extra: list[dict] = ()):
-    """The GX ExpectationSuite (with ``extra`` expectations of this run); raises when GX would
-    silently drop an expectation it cannot read."""
+def build_suite(suite_file: SuiteFile, extra: list[dict] = (), expectations: list[dict] | None = None):
+    """The GX ExpectationSuite (with ``extra`` expectations of this run, or of ``expectations``
+    alone when given); raises when GX would silently drop an expectation it cannot read."""
     import great_expectations as gx
 
     definition = suite_file.definition
-    expectations = [*definition["expectations"], *extra]
-    suite = gx.ExpectationSuite(name=suite_file.name, expectations=expectations, meta=definition["meta"])
+    if expectations is None:
+        expectations = [*definition["expectations"], *extra]
+    # copies: GX writes into what it is given (its version into meta), and the definition also
+    # fingerprints the suite for the changed-rows marks
+    suite = gx.ExpectationSuite(name=suite_file.name, expectations=copy.deepcopy(expectations),
+                                meta=copy.deepcopy(definition["meta"]))
     if len(suite.expectations) != len(expectations):
         raise InvalidSuiteError(
             f"{suite_file.path}: GX accepted {len(suite.expectations)} of "

@@ -92,7 +92,8 @@ class PublishedVersion:
     from_change_log: tuple[str, ...] = ()
 
 
-def _quote(identifier: str) -> str:
+def quote_identifier(identifier: str) -> str:
+    """A DuckDB identifier in double quotes, its own double quotes doubled."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -154,8 +155,8 @@ def _rewrite_changed_keys(conn: duckdb.DuckDBPyConnection, source: str, target: 
     """Write into ``target`` the keys of the temporary table ``changed_keys`` (made by the caller):
     its rows of those keys deleted, ``source``'s rows of them inserted; the temporary table is
     dropped. Returns how many keys that was."""
-    k = _quote(key)
-    new = ", ".join(f"new.{_quote(column)}" for column in columns)
+    k = quote_identifier(key)
+    new = ", ".join(f"new.{quote_identifier(column)}" for column in columns)
     changed = conn.execute("SELECT count(*) FROM changed_keys").fetchone()[0]
     if changed:
         conn.execute(f"DELETE FROM {target} AS held USING changed_keys WHERE held.{k} = changed_keys.{k}")
@@ -168,8 +169,8 @@ def _update_by_difference(conn: duckdb.DuckDBPyConnection, source: str, target: 
                           columns: Sequence[str]) -> int:
     """Make ``target`` hold ``source``'s rows, writing only the keys whose row differs (new, gone
     or changed in any column, NULLs included); returns how many keys that was."""
-    k = _quote(key)
-    held, new = (", ".join(f"{alias}.{_quote(column)}" for column in columns) for alias in ("held", "new"))
+    k = quote_identifier(key)
+    held, new = (", ".join(f"{alias}.{quote_identifier(column)}" for column in columns) for alias in ("held", "new"))
     conn.execute(
         f"CREATE OR REPLACE TEMPORARY TABLE changed_keys AS "
         f"SELECT coalesce(new.{k}, held.{k}) AS {k} FROM {source} AS new FULL JOIN {target} AS held ON held.{k} = new.{k} "
@@ -179,17 +180,19 @@ def _update_by_difference(conn: duckdb.DuckDBPyConnection, source: str, target: 
 
 
 def _qualified(name: str) -> str:
-    return "warehouse." + ".".join(_quote(part) for part in name.split("."))
+    return "warehouse." + ".".join(quote_identifier(part) for part in name.split("."))
 
 
 def _newest_stamp(conn: duckdb.DuckDBPyConnection, log: ChangeLog) -> datetime | None:
-    return conn.execute(f"SELECT max({_quote(log.stamp_column)}) FROM {_qualified(log.relation)}").fetchone()[0]
+    stamp = quote_identifier(log.stamp_column)
+    return conn.execute(f"SELECT max({stamp}) FROM {_qualified(log.relation)}").fetchone()[0]
 
 
 def _still_holds(conn: duckdb.DuckDBPyConnection, log: ChangeLog, stamp: datetime) -> bool:
     """Whether the warehouse holds a row stamped ``stamp`` (the newest when the previous version
     was published): the rows stamped then are still there, not those of an older copy."""
-    return bool(conn.execute(f"SELECT count(*) FROM {_qualified(log.relation)} WHERE {_quote(log.stamp_column)} = $stamp",
+    column = quote_identifier(log.stamp_column)
+    return bool(conn.execute(f"SELECT count(*) FROM {_qualified(log.relation)} WHERE {column} = $stamp",
                              {"stamp": stamp}).fetchone()[0])
 
 
@@ -199,11 +202,11 @@ def _update_from_change_log(conn: duckdb.DuckDBPyConnection, source: str, target
     rows by writing the keys ``log`` has stamped or logged as removed since then; returns how many
     keys that was, and False when the result holds another number of rows than ``source`` (only a
     removal missing from the log can cause it), the target then being only partly up to date."""
-    k = _quote(key)
+    k = quote_identifier(key)
     relation, removed = _qualified(log.relation), _qualified(log.removed_log)
     conn.execute(
         f"CREATE OR REPLACE TEMPORARY TABLE changed_keys AS "
-        f"SELECT {k} FROM {relation} WHERE {_quote(log.stamp_column)} > $since "
+        f"SELECT {k} FROM {relation} WHERE {quote_identifier(log.stamp_column)} > $since "
         f"UNION SELECT {k} FROM {removed} WHERE removed_at > $since",
         {"since": since},
     )
@@ -250,7 +253,7 @@ def _publish_table(conn: duckdb.DuckDBPyConnection, schema: str, name: str, key:
     warehouse's table: from its change log where it has one and may use it (module docstring),
     else by difference when it has a key and its columns are unchanged, else whole. Returns the
     keys written (None: copied whole) and whether the change log did it."""
-    source, target = f"warehouse.{_quote(schema)}.{_quote(name)}", f"main.{_quote(name)}"
+    source, target = f"warehouse.{quote_identifier(schema)}.{quote_identifier(name)}", f"main.{quote_identifier(name)}"
     columns = _columns(conn, schema, name, database="warehouse")
     if key is not None and columns and columns == _columns(conn, "main", name):
         names = [column for column, _ in columns]
@@ -273,7 +276,7 @@ def _drop_unpublished(conn: duckdb.DuckDBPyConnection, published: set[str]) -> N
     ).fetchall()
     for (name,) in held:
         if name not in published and name != PUBLISH_LOG:
-            conn.execute(f"DROP TABLE main.{_quote(name)}")
+            conn.execute(f"DROP TABLE main.{quote_identifier(name)}")
 
 
 def publish_tables(
@@ -317,7 +320,7 @@ def publish_tables(
                     keys_written[name] = written
                 if logged:
                     from_change_log.append(name)
-                row_counts[name] = conn.execute(f"SELECT count(*) FROM main.{_quote(name)}").fetchone()[0]
+                row_counts[name] = conn.execute(f"SELECT count(*) FROM main.{quote_identifier(name)}").fetchone()[0]
             conn.execute("DETACH warehouse")
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS main.{PUBLISH_LOG} (version VARCHAR, run_id VARCHAR, "
@@ -356,7 +359,7 @@ def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, t
     building = root / f".{version}.tmp"
     building.mkdir(parents=True, exist_ok=True)
     for name in tables:
-        conn.execute(f"COPY main.{_quote(name)} TO {str(building / f'{name}.parquet')!r} (FORMAT parquet)")
+        conn.execute(f"COPY main.{quote_identifier(name)} TO {str(building / f'{name}.parquet')!r} (FORMAT parquet)")
     final = root / version
     os.replace(building, final)
     link, current = root / f".{CURRENT_LINK}.{version}.tmp", root / CURRENT_LINK

@@ -33,6 +33,9 @@ from datetime import datetime
 import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from orchestration.lib.serving_store import quote_identifier
+
+from .history import earlier_check_metadata
 from .suites import SuiteFile, expectation_columns
 
 # Each row passes or fails on its own values.
@@ -99,33 +102,26 @@ def split(expectations: Sequence[dict]) -> tuple[list[dict], list[dict]]:
     return changed, whole
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def changed_rows_query(table: str, expectations: Sequence[dict], since: Since) -> str:
     """The columns ``expectations`` read, of the rows stamped after the mark (or unstamped) and of
     the rows sharing the value of a unique column with one of them."""
-    stamp = _quote(since.stamp_column)
+    stamp = quote_identifier(since.stamp_column)
     new = f"({stamp} > '{since.through}'::TIMESTAMPTZ OR {stamp} IS NULL)"
-    shared = [f"{_quote(c)} IN (SELECT {_quote(c)} FROM {table} WHERE {new})"
+    shared = [f"{quote_identifier(c)} IN (SELECT {quote_identifier(c)} FROM {table} WHERE {new})"
               for c in dict.fromkeys(e["kwargs"]["column"] for e in expectations if e["type"] == UNIQUE)]
-    columns = ", ".join(_quote(c) for c in expectation_columns(expectations)) or "1 AS _row"
-    return f"SELECT {columns} FROM {table} WHERE " + " OR ".join([new, *shared])
+    return whole_table_query(table, expectations) + " WHERE " + " OR ".join([new, *shared])
 
 
 def whole_table_query(table: str, expectations: Sequence[dict]) -> str:
-    columns = ", ".join(_quote(c) for c in expectation_columns(expectations)) or "1 AS _row"
+    """The columns ``expectations`` read, of every row; a suite of row-count expectations alone
+    still needs the rows."""
+    columns = ", ".join(quote_identifier(c) for c in expectation_columns(expectations)) or "1 AS _row"
     return f"SELECT {columns} FROM {table}"
 
 
 def last_mark(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, run_id: str) -> Mark | None:
     """The mark of the latest earlier run in which the check passed, if it left one."""
-    for record in instance.event_log_storage.get_asset_check_execution_history(
-            check_key, limit=5, status={AssetCheckExecutionRecordStatus.SUCCEEDED}):
-        if record.run_id == run_id or record.event is None:
-            continue
-        metadata = record.event.dagster_event.event_specific_data.metadata
+    for metadata in earlier_check_metadata(instance, check_key, run_id, {AssetCheckExecutionRecordStatus.SUCCEEDED}):
         if "validated_at" not in metadata:
             return None
         return Mark(*(metadata[k].value if k in metadata else None
@@ -139,7 +135,7 @@ def current_mark(conn, suite_file: SuiteFile, database: str, now: datetime) -> M
     stamp = stamp_column(suite_file)
     if stamp is None:
         return None
-    (newest,) = conn.execute(f"SELECT max({_quote(stamp)}) FROM {suite_file.warehouse_table}").fetchone()
+    (newest,) = conn.execute(f"SELECT max({quote_identifier(stamp)}) FROM {suite_file.warehouse_table}").fetchone()
     return Mark(newest.isoformat() if newest is not None else None, now.isoformat(),
                 fingerprint(suite_file, database))
 

@@ -13,6 +13,7 @@ from orchestration.lib.workers import process_pool, workers_from_env
 
 from . import changed_rows
 from .changed_rows import Mark, Since
+from .history import earlier_check_metadata
 from .suites import SuiteFile, build_suite, load_suite_files
 
 _EXAMPLES = 5
@@ -72,10 +73,8 @@ def validate_dataframe(suite_file: SuiteFile, frame, extra: list[dict | None] = 
 def previous_row_count(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey, run_id: str) -> int | None:
     """Rows the suite validated in the latest earlier run where it completed (passed or failed)."""
     done = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-    for record in instance.event_log_storage.get_asset_check_execution_history(check_key, limit=5, status=done):
-        if record.run_id == run_id or record.event is None:
-            continue
-        rows = record.event.dagster_event.event_specific_data.metadata.get("rows_validated")
+    for metadata in earlier_check_metadata(instance, check_key, run_id, done):
+        rows = metadata.get("rows_validated")
         if rows is not None:
             return int(rows.value)
     return None
@@ -133,13 +132,12 @@ def validate_table(suite_file: SuiteFile, database: str, extra: Sequence[dict | 
                 rows = read = len(batches[0][0])
             else:
                 on_changed, on_whole = changed_rows.split(expectations)
-                changed = conn.execute(changed_rows.changed_rows_query(table, on_changed, since)).df()
-                batches = [(changed, on_changed)]
-                if on_whole:
-                    batches.append((conn.execute(changed_rows.whole_table_query(table, on_whole)).df(), on_whole))
+                batches = [(conn.execute(query).df(), chosen) for query, chosen in (
+                    (changed_rows.changed_rows_query(table, on_changed, since), on_changed),
+                    (changed_rows.whole_table_query(table, on_whole), on_whole)) if chosen]
                 (rows,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-                read = len(changed)
-        results = [validate_dataframe(suite_file, frame, expectations=chosen) for frame, chosen in batches if chosen]
+                read = len(batches[0][0]) if on_changed else 0
+        results = [validate_dataframe(suite_file, frame, expectations=chosen) for frame, chosen in batches]
     except Exception as error:  # noqa: BLE001 — reported in this suite's check
         return SuiteOutcome.failed(error)
     return SuiteOutcome(rows, all(result.success for result in results), sum(len(r.results) for r in results),

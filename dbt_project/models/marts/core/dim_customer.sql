@@ -55,11 +55,15 @@
     select customer_key from components anti join {{ this }} as held using (customer_key)
 {% endif %}{% endset %}
 
-with records as (
+{#- Not materialized: read twice (the members changed, the members), DuckDB would otherwise copy
+    every column of both tables (2.5M rows each at a million customers) before filtering them to
+    the few thousand customers recomputed; scanned in place, it reads only the columns and rows
+    each use needs (the build's dim_customer query 1.6 s -> 1.2 s alone at that size). -#}
+with records as not materialized (
     select * from {{ ref('int_identity__records') }}
 ),
 
-components as (
+components as not materialized (
     select * from {{ ref('int_identity__components') }}
 ),
 

@@ -21,15 +21,10 @@ class SuiteFile:
     warehouse_table: str
     definition: dict[str, Any]
 
-    @property
-    def columns(self) -> list[str]:
-        """The columns the expectations read: all a validation needs to fetch (a 5M-row message
-        table is validated on three columns, not on its texts)."""
-        return expectation_columns(self.definition.get("expectations", []))
-
 
 def expectation_columns(expectations: list[dict]) -> list[str]:
-    """The columns ``expectations`` read, in first-mention order."""
+    """The columns ``expectations`` read, in first-mention order: all a validation needs to fetch
+    (a 5M-row message table is validated on three columns, not on its texts)."""
     named: list[str] = []
     for expectation in expectations:
         kwargs = expectation.get("kwargs", {})

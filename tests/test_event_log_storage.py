@@ -117,3 +117,43 @@ def test_every_event_is_stored_once_per_database(tmp_path: Path):
             with connection as conn:
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
                 assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+
+
+@dg.asset(check_specs=[dg.AssetCheckSpec(f"rule_{i}", asset="checked") for i in range(5)])
+def checked():
+    yield dg.Output(1)
+    for i in range(5):
+        yield dg.AssetCheckResult(check_name=f"rule_{i}", passed=i != 3)
+
+
+def test_asset_checks_are_stored_and_each_table_asked_for_once(tmp_path: Path, monkeypatch):
+    """Every asset check evaluation asks the storage whether the index has the check tables;
+    the answer is Dagster's own (a new connection), asked once per table while it is there."""
+    asked: list[str] = []
+    dagsters_has_table = PooledSqliteEventLogStorage.__mro__[1].has_table
+
+    def counted(self, table_name: str) -> bool:
+        asked.append(table_name)
+        return dagsters_has_table(self, table_name)
+
+    monkeypatch.setattr(PooledSqliteEventLogStorage.__mro__[1], "has_table", counted)
+    home = tmp_path / "dagster_home"
+    write_instance_config(home)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for _ in range(3):
+            assert dg.materialize([checked], instance=instance).success
+        assert len(asked) == len(set(asked)) > 0
+        assert "asset_check_executions" in asked
+        assert instance.event_log_storage.has_table("asset_check_executions")
+        assert not instance.event_log_storage.has_table("no_such_table")
+        assert not instance.event_log_storage.has_table("no_such_table")
+        assert asked.count("no_such_table") == 2  # a no is asked again
+
+        records = {
+            f"rule_{i}": instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(checked.key, f"rule_{i}"), limit=10)
+            for i in range(5)
+        }
+    assert {name: len(history) for name, history in records.items()} == {f"rule_{i}": 3 for i in range(5)}
+    assert {name: history[0].status.value for name, history in records.items()} == {
+        f"rule_{i}": "FAILED" if i == 3 else "SUCCEEDED" for i in range(5)}

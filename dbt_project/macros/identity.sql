@@ -112,3 +112,15 @@
 {% macro customer_fingerprint() -%}
     {{ unstamped_inputs_fingerprint([ref('survivorship_rules'), ref('canonical_stages'), ref('int_sales_rep_aliases')]) }}
 {%- endmacro %}
+
+
+{#- The changed_rows scope of int_identity__junk_keys: the key values the record keys wrote or
+    removed since its last build; none after other code or another records-per-key limit. -#}
+{% macro junk_keys_scope() -%}
+    {{- return(scope_from_stamped_inputs([ref('int_identity__record_keys')], 'key_value', junk_keys_fingerprint())) -}}
+{%- endmacro %}
+
+
+{% macro junk_keys_fingerprint() -%}
+    md5({{ unstamped_inputs_fingerprint([]) }} || '|{{ var("identity_max_records_per_key") }}')
+{%- endmacro %}

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.event_log import SqliteEventLogStorage
 
 from orchestration.dagster_instance import MARKER, instance_config, write_instance_config
 from orchestration.lib.event_log_storage import PooledSqliteEventLogStorage
@@ -130,13 +131,13 @@ def test_asset_checks_are_stored_and_each_table_asked_for_once(tmp_path: Path, m
     """Every asset check evaluation asks the storage whether the index has the check tables;
     the answer is Dagster's own (a new connection), asked once per table while it is there."""
     asked: list[str] = []
-    dagsters_has_table = PooledSqliteEventLogStorage.__mro__[1].has_table
+    dagsters_has_table = SqliteEventLogStorage.has_table
 
     def counted(self, table_name: str) -> bool:
         asked.append(table_name)
         return dagsters_has_table(self, table_name)
 
-    monkeypatch.setattr(PooledSqliteEventLogStorage.__mro__[1], "has_table", counted)
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
     home = tmp_path / "dagster_home"
     write_instance_config(home)
     with dg.DagsterInstance.from_config(str(home)) as instance:

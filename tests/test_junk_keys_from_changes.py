@@ -35,10 +35,10 @@ def test_junk_keys_are_counted_from_the_changes_alone(copied_home, tmp_path):
         (losing, tampered), gaining = _keys_on(conn, 3)[:2], _keys_on(conn, 2)[0]
         junk = set(conn.execute("SELECT key_type, key_value FROM intermediate.int_identity__junk_keys").fetchall())
         assert {losing, tampered} <= junk and gaining not in junk
-        conn.execute(f"INSERT INTO {KEYS}__removed SELECT record_id, key_type, key_value, now() FROM {KEYS} "
-                     "WHERE key_type = ? AND key_value = ? ORDER BY record_id LIMIT 1", list(losing))
-        conn.execute(f"DELETE FROM {KEYS} WHERE (record_id, key_type, key_value) IN "
-                     f"(SELECT (record_id, key_type, key_value) FROM {KEYS}__removed WHERE key_value = ?)", [losing[1]])
+        (lost_record,) = conn.execute(f"SELECT min(record_id) FROM {KEYS} WHERE key_type = ? AND key_value = ?",
+                                      list(losing)).fetchone()
+        conn.execute(f"INSERT INTO {KEYS}__removed VALUES (?, ?, ?, now())", [lost_record, *losing])
+        conn.execute(f"DELETE FROM {KEYS} WHERE record_id = ? AND key_type = ? AND key_value = ?", [lost_record, *losing])
         conn.execute(f"INSERT INTO {KEYS} BY NAME SELECT 'crm:lead:night-lead' AS record_id, ? AS key_type, "
                      "? AS key_value, now() AS written_at", list(gaining))
     rebuilt = copy_home(copied_home, tmp_path / "rebuilt")

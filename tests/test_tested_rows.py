@@ -17,6 +17,7 @@ from conftest import dbt
 KEYS = "intermediate.int_identity__record_keys"
 TOUCHES = "intermediate.int_touchpoints"
 MESSAGES = "staging.stg_wecom__messages"
+SPELLS = "intermediate.int_lead_spells"
 
 
 def _marks(home, model: str) -> dict[str, tuple]:
@@ -138,3 +139,19 @@ def test_a_staging_model_is_scoped_by_load_time_until_it_is_rebuilt(copied_home,
     _execute(copied_home, f"UPDATE {MESSAGES}__rebuilt SET rebuilt_at = now()")
     assert _test(copied_home, tmp_path / "t2", "stg_wecom__messages")[unique] == ("fail", 1)
     assert "loaded_at >" not in _compiled(tmp_path / "t2", unique)
+
+
+def test_a_spell_overlapping_an_earlier_one_of_its_lead_fails(copied_home, tmp_path):
+    no_overlap = "intervals_do_not_overlap_int_lead_spells_closed_at__lead_id__opened_at"
+    assert _test(copied_home, tmp_path / "t1", "int_lead_spells")[no_overlap] == ("pass", 0)
+    # a second spell of a closed lead, opened an hour before the first closed: the lead would be
+    # counted twice at a month's start in between (mart_lead_churn_monthly counts without distinct)
+    _execute(copied_home, f"INSERT INTO {SPELLS} SELECT * REPLACE (spell_number + 100 AS spell_number, "
+                          f"closed_at - INTERVAL 1 HOUR AS opened_at, NULL AS closed_at, now() AS written_at) "
+                          f"FROM (SELECT * FROM {SPELLS} WHERE closed_at IS NOT NULL ORDER BY lead_id LIMIT 1)")
+    results = _test(copied_home, tmp_path / "t2", "int_lead_spells")
+    assert results[no_overlap] == ("fail", 1)
+    assert "written_at >" in _compiled(tmp_path / "t2", no_overlap)  # the leads written since the mark
+    # a spell that begins when the earlier one ends (an instant in one of them only) is no overlap
+    _execute(copied_home, f"UPDATE {SPELLS} SET opened_at = opened_at + INTERVAL 1 HOUR WHERE spell_number > 100")
+    assert _test(copied_home, tmp_path / "t3", "int_lead_spells")[no_overlap] == ("pass", 0)

@@ -16,8 +16,10 @@ month_bounds as (
         "(select " ~ local_date('as_of_at') ~ " from as_of)") }}
 ),
 
+{#- A lead's spells never overlap (int_lead_spells' intervals_do_not_overlap test), so a lead
+    is open at a month's start in at most one spell: no distinct needed. -#}
 open_at_start as (
-    select distinct
+    select
         month_bounds.month,
         month_bounds.month_end_at,
         spells.lead_id,

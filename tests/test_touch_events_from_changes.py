@@ -7,7 +7,8 @@ a new mail arrives, and a chat's later version is a group message (no longer a o
 `dbt run` of the model must then classify the mail, drop the chat, and hold exactly the touches
 staging has (read here straight from staging), while a held touch nothing changed is not looked
 at. When a staging input notes that it was built from every raw row since (a delivery corrected),
-the model compares every touch again and drops one whose staging row has gone."""
+the model compares every touch again and drops one whose staging row has gone. Every touch a run
+drops is logged in int_touch_events__removed, where int_touchpoints looks for the touches to delete."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ STAGED = """
 
 def _ids(conn: duckdb.DuckDBPyConnection, query: str) -> set[str]:
     return {row[0] for row in conn.execute(query).fetchall()}
+
+
+def _removed_by_the_run(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    """The touches the last run logged as removed (int_touch_events__removed, at its start)."""
+    return _ids(conn, "SELECT touchpoint_id FROM intermediate.int_touch_events__removed WHERE removed_at = "
+                      "(SELECT built_at FROM intermediate.int_touch_events__build_mark)")
 
 
 def _run(home: Home, target) -> str:
@@ -53,6 +60,7 @@ def test_touch_events_are_classified_from_the_rows_loaded_since(copied_home, tmp
         held = _ids(conn, "SELECT touchpoint_id FROM intermediate.int_touch_events")
         assert held == _ids(conn, STAGED)
         assert "email:new-mail" in held and f"wecom:{regrouped}" not in held
+        assert _removed_by_the_run(conn) == {f"wecom:{regrouped}"}  # logged for int_touchpoints
         assert conn.execute("SELECT content FROM intermediate.int_touch_events WHERE touchpoint_id = ?",
                             [untouched]).fetchone() == ("tampered",)  # not looked at
 
@@ -69,3 +77,4 @@ def test_a_staging_input_built_from_every_raw_row_makes_it_compare(copied_home, 
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         held = _ids(conn, "SELECT touchpoint_id FROM intermediate.int_touch_events")
         assert f"crm:{gone}" not in held and held == _ids(conn, STAGED)
+        assert _removed_by_the_run(conn) == {f"crm:{gone}"}

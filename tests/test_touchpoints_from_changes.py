@@ -6,7 +6,8 @@ and an identity record with touches stops being one. `dbt run` of the components
 touchpoints then works from the changes: every touch must carry the customer its customer-side
 record now has (none for the record gone), looked up here with a plain join, while a touch
 tampered with where nothing it is placed from changed is left as it is (the run does not look
-at it, which is the point). A touch whose event is gone is deleted. What the run changed must be
+at it, which is the point). A touch whose event int_touch_events removed (and logged) is deleted,
+found through that log: a touch whose event went unlogged is not looked for. What the run changed must be
 told downstream exactly: the touches it wrote carry its written_at, and every touch it wrote
 again or deleted is in int_touchpoints__removed with the customer it was held under."""
 
@@ -34,7 +35,8 @@ def _records_with_touches(conn: duckdb.DuckDBPyConnection, count: int) -> list[t
 
 def _change(home: Home) -> dict[str, str]:
     with duckdb.connect(str(home.warehouse)) as conn:
-        (merged_a, _), (merged_b, _), (gone, _), (untouched, _), (unevented, _) = _records_with_touches(conn, 5)
+        (merged_a, _), (merged_b, _), (gone, _), (untouched, _), (unevented, _), (unlogged, _) = \
+            _records_with_touches(conn, 6)
         conn.execute("INSERT INTO intermediate.int_identity__record_keys BY NAME "
                      "SELECT unnest([?, ?]) AS record_id, 'mobile' AS key_type, '+8613999999999' AS key_value, "
                      "now() AS written_at", [merged_a, merged_b])
@@ -50,8 +52,15 @@ def _change(home: Home) -> dict[str, str]:
                      [tampered])
         event_gone = conn.execute("SELECT min(touchpoint_id) FROM intermediate.int_touchpoints "
                                   "WHERE customer_record_id = ?", [unevented]).fetchone()[0]
+        # an event int_touch_events removes, logged as its hooks log it …
+        conn.execute("INSERT INTO intermediate.int_touch_events__removed VALUES (?, now())", [event_gone])
         conn.execute("DELETE FROM intermediate.int_touch_events WHERE touchpoint_id = ?", [event_gone])
-    return {"merged_a": merged_a, "merged_b": merged_b, "gone": gone, "tampered": tampered, "event_gone": event_gone}
+        # … and one taken out behind its back: not in the log, so the run does not look for it
+        event_unlogged = conn.execute("SELECT min(touchpoint_id) FROM intermediate.int_touchpoints "
+                                      "WHERE customer_record_id = ?", [unlogged]).fetchone()[0]
+        conn.execute("DELETE FROM intermediate.int_touch_events WHERE touchpoint_id = ?", [event_unlogged])
+    return {"merged_a": merged_a, "merged_b": merged_b, "gone": gone, "tampered": tampered, "event_gone": event_gone,
+            "event_unlogged": event_unlogged}
 
 
 def _held(home: Home) -> dict[str, str | None]:
@@ -80,6 +89,7 @@ def test_touches_are_placed_again_from_the_changes_alone(copied_home, tmp_path):
     wrong = {touch: pair for touch, pair in placed.items() if pair[0] != pair[1]}
     assert not wrong, list(wrong.items())[:5]
     assert changed["event_gone"] not in placed
+    assert placed.pop(changed["event_unlogged"])  # the removed log is what is looked at
 
     # What the run changed, told downstream: the touches whose customer changed were written and
     # logged with the customer they had; the touch whose event is gone, logged and deleted.

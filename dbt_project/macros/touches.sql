@@ -96,37 +96,58 @@
 
 
 {#- pre-hook of int_touch_events: working from the rows loaded since, delete the chats held whose
-    later version is no longer a one-to-one message sent (it is not classified again). -#}
+    later version is no longer a one-to-one message sent (it is not classified again), logging
+    them in its removed log. -#}
 {% macro touch_events_retire_unqualified() -%}
     {%- set watermarks = touch_events_watermarks() -%}
     {%- if watermarks -%}
-    delete from {{ this }} where touchpoint_id in (
-        select 'wecom:' || message_id from {{ ref('stg_wecom__messages') }}
-        where loaded_at > '{{ watermarks.wecom }}'::timestamptz
-          and not (action = 'send' and room_id is null)
-    )
+    {{ create_removed_log(this, ['touchpoint_id']) }};
+    {{ delete_logged("select 'wecom:' || message_id as touchpoint_id from " ~ ref('stg_wecom__messages')
+                     ~ " where loaded_at > '" ~ watermarks.wecom ~ "'::timestamptz"
+                     ~ " and not (action = 'send' and room_id is null)") }}
     {%- else -%}
     select 1
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- post-hook of int_touch_events: having compared every touch, delete those no longer in
-    staging (a corrected or re-ingested delivery). Working from the rows loaded since, none can
-    have left staging but those the pre-hook deleted. -#}
+{#- post-hook of int_touch_events, after keep_removed_log(): having compared every touch, delete
+    (and log) those no longer in staging (a corrected or re-ingested delivery). Working from the
+    rows loaded since, none can have left staging but those the pre-hook deleted. -#}
 {% macro touch_events_delete_unstaged() -%}
     {%- if touch_events_from_loaded_since() -%}
     select 1
     {%- else -%}
-    delete from {{ this }} where touchpoint_id not in (
-        select 'wecom:' || message_id from {{ ref('stg_wecom__messages') }}
+    {{ delete_logged("select touchpoint_id from " ~ this ~ " anti join (
+        select 'wecom:' || message_id as touchpoint_id from " ~ ref('stg_wecom__messages') ~ "
         where action = 'send' and room_id is null
         union all
-        select 'email:' || message_key from {{ ref('stg_email__messages') }}
+        select 'email:' || message_key from " ~ ref('stg_email__messages') ~ "
         union all
-        select 'crm:' || task_id from {{ ref('stg_crm__tasks') }}
-    )
+        select 'crm:' || task_id from " ~ ref('stg_crm__tasks') ~ "
+    ) as staged using (touchpoint_id)") }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- post-hook of int_touchpoints: the touches (touchpoint_id) whose event int_touch_events no
+    longer holds, or that were recalled. After its last build none was left, so only the events
+    int_touch_events removed since can be missing: those of its removed log, when its build mark
+    is under today's context and int_touch_events' changes since are all logged (a log kept
+    since then, no rebuild from scratch); otherwise every touch held is looked up (an anti join
+    over all of them, a second and a half at a million customers). -#}
+{% macro touchpoints_without_event() -%}
+    {%- set events = ref('int_touch_events') -%}
+    {%- set mark = held_mark_telling_changes(touch_context_fingerprint(), logged=[events]) -%}
+    {%- if mark is none -%}
+    select touchpoint_id from {{ this }} anti join {{ events }} using (touchpoint_id)
+    {%- else -%}
+    select removed.touchpoint_id from {{ side_relation(events, 'removed') }} as removed
+    anti join {{ events }} as events on events.touchpoint_id = removed.touchpoint_id
+    where removed.removed_at > {{ mark.since }}
+    {%- endif %}
+    union
+    {{ recalled_touchpoint_ids() }}
 {%- endmacro %}
 
 

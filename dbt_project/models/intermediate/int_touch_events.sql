@@ -5,6 +5,7 @@
     on_schema_change='sync_all_columns',
     pre_hook="{{ touch_events_retire_unqualified() }}",
     post_hook=[
+        "{{ keep_removed_log() }}",
         "{{ touch_events_delete_unstaged() }}",
         "{{ write_build_mark(\"'\" ~ touch_event_settings_fingerprint() ~ \"'\") }}",
     ],
@@ -22,7 +23,9 @@
     patterns, the behaviour keyword rules and this model's own code), replacing what it held for
     those touches; a changed setting or a new version of the model therefore reclassifies every
     touch. A post-hook deletes
-    touches no longer in staging (a corrected or re-ingested delivery). written_at stamps the run
+    touches no longer in staging (a corrected or re-ingested delivery). Every touch deleted by a
+    hook is logged (int_touch_events__removed, with the run's start as removed_at): the touches
+    int_touchpoints must delete are among those logged since its last build. written_at stamps the run
     that classified the touch: int_touchpoints places again the touches classified since its own
     last build.
 

@@ -9,8 +9,7 @@
     changed_rows_scope={'macro': 'touchpoints_scope', 'column': 'touchpoint_id'},
     post_hook=[
         "{{ keep_removed_log() }}",
-        "{{ delete_logged('select touchpoint_id from ' ~ this ~ ' anti join ' ~ ref('int_touch_events') ~ ' using (touchpoint_id)
-                           union ' ~ recalled_touchpoint_ids()) }}",
+        "{{ delete_logged(touchpoints_without_event()) }}",
         "{{ write_build_mark(touch_context_fingerprint()) }}",
     ],
 ) }}
@@ -27,8 +26,9 @@
     Incremental, exact against a full rebuild (changed_rows): a night places again only the
     touches whose row could differ from the one held (touchpoints_scope: the events classified
     since the last build and the touches of the records labelled or gone since), writes those
-    that do differ, and a post-hook deletes the touches no longer among the events and those
-    recalled since. At a million customers a night places a few tens of thousands of six million
+    that do differ, and a post-hook deletes the touches no longer among the events (found among
+    those int_touch_events logged as removed since: touchpoints_without_event) and those recalled
+    since. At a million customers a night places a few tens of thousands of six million
     touches. Every touch deleted or written again is logged with the customer it was held
     under (int_touchpoints__removed), and every touch written carries the run's written_at: the
     customers whose touches changed since a build are those two sets, which is how the models

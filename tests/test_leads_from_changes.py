@@ -64,13 +64,16 @@ def _change(home: Home) -> dict[str, str]:
             FROM intermediate.int_touch_events
             WHERE channel = 'crm' AND is_sent_by_us AND NOT is_auto_reply ORDER BY touchpoint_id LIMIT 1""",
                      [quoted_lead, moved_at])
-        # the event of the second lead's first response is gone
+        # the event of the second lead's first response is gone, logged as int_touch_events logs
+        # what it removes
         conn.execute("""
-            DELETE FROM intermediate.int_touch_events WHERE touchpoint_id IN (
-                SELECT touches.touchpoint_id FROM intermediate.int_touchpoints AS touches
-                INNER JOIN intermediate.int_lead_first_response AS leads
-                    ON leads.customer_key = touches.customer_key AND leads.first_response_at = touches.occurred_at
-                WHERE leads.lead_id = ? AND touches.is_genuine_outbound)""", [unanswered])
+            CREATE TEMP TABLE gone AS
+            SELECT touches.touchpoint_id FROM intermediate.int_touchpoints AS touches
+            INNER JOIN intermediate.int_lead_first_response AS leads
+                ON leads.customer_key = touches.customer_key AND leads.first_response_at = touches.occurred_at
+            WHERE leads.lead_id = ? AND touches.is_genuine_outbound""", [unanswered])
+        conn.execute("INSERT INTO intermediate.int_touch_events__removed SELECT touchpoint_id, now() FROM gone")
+        conn.execute("DELETE FROM intermediate.int_touch_events WHERE touchpoint_id IN (SELECT touchpoint_id FROM gone)")
         conn.execute("UPDATE staging.stg_crm__leads SET rating = CASE WHEN rating = 'Hot' THEN 'Warm' ELSE 'Hot' END, "
                      "crm_system = 'salesforce', email = NULL, loaded_at = now() WHERE lead_id = ?", [regraded])
         conn.execute("UPDATE intermediate.int_identity__components SET customer_key = 'another-customer', written_at = now() "

@@ -147,12 +147,19 @@
 {%- endmacro %}
 
 
-{#- post-hook of a model that keeps a removed log, after keep_removed_log(): delete the rows whose
-    keys ``doomed`` (a query of the model's key columns) returns, logging them as its strategy
-    logs the rows it removes. The keys are found once, for the log and the delete. -#}
-{% macro delete_logged(doomed) -%}
+{#- The key columns of the model being built (its config unique_key), as a list. -#}
+{% macro unique_key_columns() -%}
     {%- set keys = config.get('unique_key') -%}
-    {%- set keys = [keys] if keys is string else keys -%}
+    {{- return([keys] if keys is string else keys) -}}
+{%- endmacro %}
+
+
+{#- hook of a model that keeps a removed log, once the log exists (keep_removed_log() in a
+    post-hook, create_removed_log in a pre-hook): delete the rows whose keys ``doomed`` (a query
+    of the model's key columns) returns, logging them as its strategy logs the rows it removes.
+    The keys are found once, for the log and the delete. -#}
+{% macro delete_logged(doomed) -%}
+    {%- set keys = unique_key_columns() -%}
     {%- set doomed_keys = adapter.quote(this.identifier ~ '__doomed') -%}
     {%- set on_keys = keys_equal(keys, 'held', 'doomed') -%}
     create or replace temporary table {{ doomed_keys }} as {{ doomed }};
@@ -166,8 +173,7 @@
 
 {#- post-hook of a model that keeps a removed log: make it if new, and trim it (trim_removed_log). -#}
 {% macro keep_removed_log() -%}
-    {%- set keys = config.get('unique_key') -%}
-    {{ create_removed_log(this, [keys] if keys is string else keys) }};
+    {{ create_removed_log(this, unique_key_columns()) }};
     {{ trim_removed_log() }}
 {%- endmacro %}
 

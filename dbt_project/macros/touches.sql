@@ -101,7 +101,7 @@
 {% macro touch_events_retire_unqualified() -%}
     {%- set watermarks = touch_events_watermarks() -%}
     {%- if watermarks -%}
-    {{ create_removed_log(this, ['touchpoint_id']) }};
+    {{ create_removed_log(this, unique_key_columns()) }};
     {{ delete_logged("select 'wecom:' || message_id as touchpoint_id from " ~ ref('stg_wecom__messages')
                      ~ " where loaded_at > '" ~ watermarks.wecom ~ "'::timestamptz"
                      ~ " and not (action = 'send' and room_id is null)") }}

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.ingest.factory import WAREHOUSE_POOL
+from orchestration.lib.preparations import run_preparations
 
 from .project import dbt_project
 from .resource import FunnelDbtCliResource
@@ -88,6 +89,9 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         check the SQL, not the night's data, so they run where the SQL changes (CI, and
         `dbt test --select test_type:unit` while developing), as dbt advises for production."""
         invocation = dbt.cli(["build", *NIGHTLY_BUILD_ARGS], context=context, raise_on_error=False)
+        # dbt takes seconds to start (imports, parse): the run's later steps prepare meanwhile.
+        for done in run_preparations():
+            context.log.info(f"Prepared while dbt started: {done}")
         try:
             yield from invocation.stream()
         finally:

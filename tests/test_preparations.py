@@ -30,6 +30,20 @@ def test_the_gx_resource_asks_for_the_import_and_the_preparations_do_it_once():
     assert done.stdout.strip() == "ok"
 
 
+def test_a_preparation_that_fails_is_reported_not_raised():
+    from orchestration.lib import preparations
+
+    def broken():
+        raise ImportError("no module named great_expectations")
+
+    preparations.prepare_while_waiting("import great_expectations", broken)
+    preparations.prepare_while_waiting("import great_expectations", lambda: None)  # asked for twice: once
+    assert preparations.run_preparations() == [
+        "import great_expectations: failed (ImportError: no module named great_expectations); "
+        "left to the step that needs it"]
+    assert preparations.run_preparations() == []
+
+
 def test_the_nightly_run_imported_gx_while_dbt_started(demo):
     """The sample's nightly run: its GX step asks for the resource, and its dbt step did the import."""
     from orchestration.definitions import defs

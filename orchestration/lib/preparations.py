@@ -25,11 +25,16 @@ def prepare_while_waiting(name: str, work: Callable[[], object]) -> None:
 
 
 def run_preparations() -> list[str]:
-    """Do the pending work, in the caller's thread; returns the names done."""
-    done = []
+    """Do the pending work, in the caller's thread; returns a line for each piece. A piece that
+    fails is reported in its line, not raised: the step waiting here has nothing to do with it,
+    and the step that needs it meets the same failure itself, where it belongs."""
+    lines = []
     while _PENDING:
-        name, work = next(iter(_PENDING.items()))
-        del _PENDING[name]
-        work()
-        done.append(name)
-    return done
+        name, work = _PENDING.popitem()
+        try:
+            work()
+        except Exception as error:  # noqa: BLE001 — reported; the step that needs it fails on its own
+            lines.append(f"{name}: failed ({type(error).__name__}: {error}); left to the step that needs it")
+        else:
+            lines.append(name)
+    return lines

@@ -90,8 +90,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         `dbt test --select test_type:unit` while developing), as dbt advises for production."""
         invocation = dbt.cli(["build", *NIGHTLY_BUILD_ARGS], context=context, raise_on_error=False)
         # dbt takes seconds to start (imports, parse): the run's later steps prepare meanwhile.
-        for done in run_preparations():
-            context.log.info(f"Prepared while dbt started: {done}")
+        for line in run_preparations():
+            context.log.info(f"Prepared while dbt started: {line}")
         try:
             yield from invocation.stream()
         finally:

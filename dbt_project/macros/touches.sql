@@ -95,6 +95,15 @@
 {%- endmacro %}
 
 
+{#- SQL: the WeCom message (columns of stg_wecom__messages, qualified by ``alias`` if given) is a
+    touch: a one-to-one message sent, not a group chat's nor a recall. int_touch_events classifies
+    these, and its hooks delete the touches held whose message no longer is one. -#}
+{% macro wecom_message_is_touch(alias=none) -%}
+    {%- set column = (alias ~ '.') if alias else '' -%}
+    ({{ column }}action = 'send' and {{ column }}room_id is null)
+{%- endmacro %}
+
+
 {#- pre-hook of int_touch_events: working from the rows loaded since, delete the chats held whose
     later version is no longer a one-to-one message sent (it is not classified again), logging
     them in its removed log. -#}
@@ -104,7 +113,7 @@
     {{ create_removed_log(this, unique_key_columns()) }};
     {{ delete_logged("select 'wecom:' || message_id as touchpoint_id from " ~ ref('stg_wecom__messages')
                      ~ " where loaded_at > '" ~ watermarks.wecom ~ "'::timestamptz"
-                     ~ " and not (action = 'send' and room_id is null)") }}
+                     ~ " and not " ~ wecom_message_is_touch()) }}
     {%- else -%}
     select 1
     {%- endif -%}
@@ -120,7 +129,7 @@
     {%- else -%}
     {{ delete_logged("select touchpoint_id from " ~ this ~ " anti join (
         select 'wecom:' || message_id as touchpoint_id from " ~ ref('stg_wecom__messages') ~ "
-        where action = 'send' and room_id is null
+        where " ~ wecom_message_is_touch() ~ "
         union all
         select 'email:' || message_key from " ~ ref('stg_email__messages') ~ "
         union all

@@ -68,11 +68,11 @@ wecom as (
     from {{ ref('stg_wecom__messages') }} as messages
     {% if watermarks %}
     where messages.loaded_at > {{ since.wecom }}
-      and messages.action = 'send' and messages.room_id is null
+      and {{ wecom_message_is_touch('messages') }}
     {% else %}
     anti join (select * from held where channel = 'wecom') as held
         on held.touchpoint_id = 'wecom:' || messages.message_id and held.loaded_at = messages.loaded_at
-    where messages.action = 'send' and messages.room_id is null
+    where {{ wecom_message_is_touch('messages') }}
     {% endif %}
 ),
 

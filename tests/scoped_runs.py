@@ -1,4 +1,4 @@
-"""Helpers of the tests of models computed for a scope of their keys (changed_rows_scope): two
+"""Helpers of the tests of models computed for a scope of their keys (changed_rows_scope_query): two
 copies of a home, one built incrementally and one from scratch, compared table by table."""
 
 from __future__ import annotations
@@ -50,5 +50,6 @@ def assert_equal_but_tampered(incremental: pd.DataFrame, full: pd.DataFrame, nam
 
 
 def scoped(compiled: dict[str, str]) -> set[str]:
-    """The models whose run computed only a scope of their keys."""
-    return {model for model, sql in compiled.items() if "scope as materialized" in sql}
+    """The models whose run computed only a scope of their keys: their SQL reads the scope's
+    temporary table (changed_rows_scope_relation)."""
+    return {model for model, sql in compiled.items() if f'"{model}__scope"' in sql}

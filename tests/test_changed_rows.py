@@ -26,7 +26,7 @@ MODELS = [
 
 # the models that log the keys a run removes (config removed_log) in <table>__removed
 REMOVED_LOG = {"int_identity__record_keys"}
-# models computed for a scope of their keys (config changed_rows_scope): without a build mark
+# models computed for a scope of their keys (changed_rows_scope_query): without a build mark
 # they compute and compare everything, which is what this test is about (the scope is
 # tests/test_identity_records_from_changes.py's)
 SCOPED = {"int_identity__records", "int_identity__record_keys"}

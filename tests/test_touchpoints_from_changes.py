@@ -13,6 +13,8 @@ again or deleted is in int_touchpoints__removed with the customer it was held un
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from conftest import Home, dbt
@@ -74,7 +76,7 @@ def test_touches_are_placed_again_from_the_changes_alone(copied_home, tmp_path):
     done = dbt("run", "--select", "int_identity__components", "int_touchpoints", target=tmp_path / "target",
                home=copied_home)
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "scope as materialized" in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")
+    assert '"int_touchpoints__scope"' in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")
 
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         placed = {touch: (held, looked_up) for touch, held, looked_up in conn.execute(LOOKUP).fetchall()}
@@ -103,3 +105,32 @@ def test_touches_are_placed_again_from_the_changes_alone(copied_home, tmp_path):
                                   "WHERE removed_at = ?", [run_at]).fetchall())
     assert written == moved
     assert logged == {(touch, before[touch]) for touch in moved | {changed["event_gone"]}}
+
+
+def test_a_scope_of_nearly_every_touch_is_not_used(copied_home, tmp_path, monkeypatch):
+    """Another mail domain of ours makes int_touch_events classify every touch again (its
+    settings changed), so every touch is in int_touchpoints' scope though none changes. Such a
+    scope is not used (changed_rows_scope_query: more than changed_rows_max_scope_share of the
+    rows held): the touches are computed and compared whole, which a scoped run would not do, so
+    a touch tampered with where nothing changed is put right, and it is the only one written."""
+    with duckdb.connect(str(copied_home.warehouse)) as conn:
+        before = dict(conn.execute("SELECT touchpoint_id, customer_key FROM intermediate.int_touchpoints").fetchall())
+        tampered = conn.execute("SELECT min(touchpoint_id) FROM intermediate.int_touchpoints "
+                                "WHERE customer_key IS NOT NULL").fetchone()[0]
+        conn.execute("UPDATE intermediate.int_touchpoints SET customer_key = 'tampered' WHERE touchpoint_id = ?",
+                     [tampered])
+    monkeypatch.setenv("FUNNEL_COMPANY_EMAIL_DOMAINS", "ourcompany.cn,mail.example.invalid")
+    done = dbt("run", "--select", "int_touch_events", "int_touchpoints", target=tmp_path / "target", home=copied_home)
+    assert done.returncode == 0, done.stdout[-3000:]
+
+    assert '"int_touchpoints__scope"' not in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")
+    covers = re.search(r"intermediate\.int_touchpoints: its scope covers (\d+) of the (\d+) rows held", done.stdout)
+    assert covers and int(covers[1]) >= int(covers[2]) == len(before), done.stdout[-3000:]  # every touch (and the recalled)
+    assert "intermediate.int_touchpoints: 1 keys whose rows differ from the result are written" in done.stdout
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        (events, classified), = conn.execute("SELECT count(*), count(*) FILTER (WHERE written_at = "
+                                             "(SELECT built_at FROM intermediate.int_touch_events__build_mark)) "
+                                             "FROM intermediate.int_touch_events").fetchall()
+        after = dict(conn.execute("SELECT touchpoint_id, customer_key FROM intermediate.int_touchpoints").fetchall())
+    assert events == classified  # every touch classified again
+    assert after == before  # the tampered touch put right, every other one as it was

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['customer_key', 'tag'], on_schema_change='sync_all_columns',
-          changed_rows_scope={'macro': 'customer_inbound_tags_scope', 'column': 'customer_key'},
+          changed_rows_scope_column='customer_key',
           post_hook="{{ write_build_mark(unstamped_inputs_fingerprint([])) }}") }}
 {#- How many of each customer's inbound messages carry each behaviour keyword tag: the tags
     int_touch_events found in the message once, when it classified it (behaviour_tags), counted
@@ -9,7 +9,7 @@
     Incremental, exact against a full rebuild: a night computes only the customers whose touches
     changed, or who have a touch whose event was classified since the last build
     (customer_inbound_tags_scope). -#}
-{% set scope = customer_inbound_tags_scope() %}
+{% set scope = changed_rows_scope_query(customer_inbound_tags_scope()) %}
 with {{ scope_cte(scope) }}
 
 inbound as (

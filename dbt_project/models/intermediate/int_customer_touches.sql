@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='customer_key', on_schema_change='sync_all_columns',
-          changed_rows_scope={'macro': 'customer_touches_scope', 'column': 'customer_key'},
+          changed_rows_scope_column='customer_key',
           post_hook="{{ write_build_mark(unstamped_inputs_fingerprint([])) }}") }}
 {#- Each customer's touches summed up once (int_touchpoints): first and last, how many, how many
     inbound, and the rep of the latest outbound one. dim_customer's activity and the behaviour
@@ -7,7 +7,7 @@
 
     Incremental, exact against a full rebuild: a night computes only the customers whose touches
     changed since the last build (customer_touches_scope). -#}
-{% set scope = customer_touches_scope() %}
+{% set scope = changed_rows_scope_query(customer_touches_scope()) %}
 with {{ scope_cte(scope) }}
 
 touches as (

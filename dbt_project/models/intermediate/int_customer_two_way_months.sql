@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['customer_key', 'month'], on_schema_change='sync_all_columns',
-          changed_rows_scope={'macro': 'customer_two_way_months_scope', 'column': 'customer_key'},
+          changed_rows_scope_column='customer_key',
           post_hook="{{ write_build_mark(customer_two_way_months_fingerprint()) }}") }}
 {#- The local months (Asia/Shanghai) in whose closing window of var('lead_churn_window_days')
     days a customer had a two-way interaction: a message from the customer and a genuine touch
@@ -11,7 +11,7 @@
     changed since the last build (customer_two_way_months_scope); the mart reads these rows
     instead of matching six million touches with the months every night. -#}
 {% set window_days = var('lead_churn_window_days') | int %}
-{% set scope = customer_two_way_months_scope() %}
+{% set scope = changed_rows_scope_query(customer_two_way_months_scope()) %}
 with {{ scope_cte(scope) }}
 
 touches as (

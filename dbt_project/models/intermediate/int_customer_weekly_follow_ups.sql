@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['customer_key', 'week_start', 'rep_id'],
           on_schema_change='sync_all_columns',
-          changed_rows_scope={'macro': 'customer_follow_ups_scope', 'column': 'customer_key'},
+          changed_rows_scope_column='customer_key',
           post_hook="{{ write_build_mark(customer_follow_ups_fingerprint()) }}") }}
 {#- K15 follow-ups 跟进频次 per customer: the genuine outbound touches to a customer in each local
     week (Asia/Shanghai) made while a lead of the customer owned by the rep was open, per rep. A
@@ -11,7 +11,7 @@
     Incremental, exact against a full rebuild: a night computes only the customers whose touches
     or lead spells changed since the last build (customer_follow_ups_scope); the mart reads these
     rows instead of matching six million touches with the spells every night. -#}
-{% set scope = customer_follow_ups_scope() %}
+{% set scope = changed_rows_scope_query(customer_follow_ups_scope()) %}
 with {{ scope_cte(scope) }}
 
 spells as (

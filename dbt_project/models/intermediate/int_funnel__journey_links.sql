@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id',
           on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true,
-          changed_rows_scope={'macro': 'journey_links_scope', 'column': 'journey_id'},
+          changed_rows_scope_column='journey_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}"]) }}
 {#- A funnel journey is a lead (followed through the opportunity it converted into) or, for an
     opportunity created without a lead (e.g. a repeat order), the opportunity itself.
@@ -9,7 +9,7 @@
     and opportunities staged since the last build (journey_links_scope). written_at stamps the
     run that last wrote a row and int_funnel__journey_links__removed logs the journeys a run
     removed: the stage events and journeys downstream find there what changed since theirs. -#}
-{% set scope = journey_links_scope() %}
+{% set scope = changed_rows_scope_query(journey_links_scope()) %}
 with {{ scope_cte(scope) }}
 
 leads as (

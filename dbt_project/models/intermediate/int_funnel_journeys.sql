@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='journey_id', on_schema_change='sync_all_columns',
           stamp_column='written_at', removed_log=true, removed_log_columns=['customer_key'],
-          changed_rows_scope={'macro': 'funnel_journeys_scope', 'column': 'journey_id'},
+          changed_rows_scope_column='journey_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(funnel_journeys_fingerprint()) }}"]) }}
 {#- Journey attributes for the funnel KPIs: cohort month (local time), mapped channel, the
     furthest canonical stage reached (a skipped stage counts as reached), and the current stage.
@@ -12,7 +12,7 @@
     Incremental, exact against a full rebuild: a night computes only the journeys whose link or
     stage events were written or removed since the last build, or whose lead's or opportunity's
     customer may have changed (funnel_journeys_scope). -#}
-{% set scope = funnel_journeys_scope() %}
+{% set scope = changed_rows_scope_query(funnel_journeys_scope()) %}
 with {{ scope_cte(scope) }}
 
 journeys as (

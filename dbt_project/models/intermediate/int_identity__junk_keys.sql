@@ -3,7 +3,7 @@
     incremental_strategy='changed_rows',
     unique_key=['key_type', 'key_value'],
     on_schema_change='sync_all_columns',
-    changed_rows_scope={'macro': 'junk_keys_scope', 'column': 'key_value'},
+    changed_rows_scope_column='key_value',
     post_hook=["{{ write_build_mark(junk_keys_fingerprint()) }}"],
 ) }}
 {#- Keys shared by more records than var('identity_max_records_per_key'): a front-desk phone,
@@ -17,7 +17,7 @@
     int_identity__record_keys wrote or removed since this model's last build (junk_keys_scope),
     a few thousand of six million, instead of grouping every key (1.3 s at a million
     customers). -#}
-{% set scope = junk_keys_scope() %}
+{% set scope = changed_rows_scope_query(junk_keys_scope()) %}
 
 with {{ scope_cte(scope) }}
 

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id', on_schema_change='sync_all_columns',
-          changed_rows_scope={'macro': 'identity_match_features_scope', 'column': 'record_id'},
+          changed_rows_scope_column='record_id',
           post_hook="{{ write_build_mark(identity_match_features_fingerprint()) }}") }}
 {#- What the probabilistic matcher compares for each person-level record (CRM lead, WeCom
     contact, external mail address): the person's name, the company (full, normalised) or its
@@ -7,7 +7,7 @@
     them (through the sales_reps roster) and when the record first appeared. A night computes
     only the records written or removed since the last build (identity_match_features_scope). -#}
 {% set hint_length = var('identity_company_hint_chars') %}
-{% set scope = identity_match_features_scope() %}
+{% set scope = changed_rows_scope_query(identity_match_features_scope()) %}
 
 with {{ scope_cte(scope) }}
 

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['record_id', 'key_type', 'key_value'],
           on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true,
-          changed_rows_scope={'macro': 'identity_record_key_scope', 'column': 'record_id'},
+          changed_rows_scope_column='record_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(identity_scope_fingerprint()) }}"]) }}
 {#- Edges of the identity graph are shared strong keys: normalised mobile, email, WeCom unionid,
     credit code, Salesforce account, and the normalised company name. written_at stamps the run
@@ -14,7 +14,7 @@
     records written or removed since), each from every staged row of the record, and compares
     only those with the keys held. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
-{% set scope = identity_record_key_scope() %}
+{% set scope = changed_rows_scope_query(identity_record_key_scope()) %}
 with {{ scope_cte(scope) }}
 
 records as (

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id',
           on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true,
-          changed_rows_scope={'macro': 'identity_record_scope', 'column': 'record_id'},
+          changed_rows_scope_column='record_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(identity_scope_fingerprint()) }}"]) }}
 {#- Every source record that can belong to a customer, with the attributes it offers for the
     golden record. record_id = <source>:<entity>:<natural id>. written_at stamps the run that last
@@ -13,7 +13,7 @@
     contacts staged since, the addresses of the mails staged since, all finance records), each
     from every staged row of its natural id, and compares only those with the rows held. -#}
 {% set company_domains = var('company_email_domains').split(',') | map('trim') | list %}
-{% set scope = identity_record_scope() %}
+{% set scope = changed_rows_scope_query(identity_record_scope()) %}
 
 with {{ scope_cte(scope) }}
 

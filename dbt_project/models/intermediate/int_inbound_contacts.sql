@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='customer_key', on_schema_change='sync_all_columns',
           stamp_column='written_at',
-          changed_rows_scope={'macro': 'inbound_contacts_scope', 'column': 'customer_key'},
+          changed_rows_scope_column='customer_key',
           post_hook=["{{ delete_rows_missing_from('customer_key', ref('int_identity__components')) }}",
                      "{{ write_build_mark(inbound_contacts_fingerprint()) }}"]) }}
 {#- K02: each customer's first inbound contact — a CRM lead (web form, call), a WeCom add, or the
@@ -11,7 +11,7 @@
     Incremental, exact against a full rebuild: a night computes only the customers whose first
     contact can differ since the last build (inbound_contacts_scope), and a post-hook deletes
     the customers no longer among the identity components (all their records went to others). -#}
-{% set scope = inbound_contacts_scope() %}
+{% set scope = changed_rows_scope_query(inbound_contacts_scope()) %}
 with {{ scope_cte(scope) }}
 
 touchpoints as (

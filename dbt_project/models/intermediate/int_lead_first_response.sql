@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='lead_id', on_schema_change='sync_all_columns',
           stamp_column='written_at', removed_log=true,
-          changed_rows_scope={'macro': 'lead_first_response_scope', 'column': 'lead_id'},
+          changed_rows_scope_column='lead_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(lead_first_response_fingerprint()) }}"]) }}
 {#- For every lead: its grade, owner, channel, SLA and the first genuine outbound touch to its
     customer in any channel (chat, mail, CRM call/visit task) at or after the lead was created —
@@ -12,7 +12,7 @@
     differ since the last build (lead_first_response_scope: leads staged since, their journey,
     record or customer's touches changed), and writes those that do. written_at and
     int_lead_first_response__removed tell the lead models downstream which leads changed. -#}
-{% set scope = lead_first_response_scope() %}
+{% set scope = changed_rows_scope_query(lead_first_response_scope()) %}
 with {{ scope_cte(scope) }}
 
 leads as (

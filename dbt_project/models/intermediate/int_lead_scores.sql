@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='lead_id', on_schema_change='sync_all_columns',
           stamp_column='written_at', removed_log=true, removed_log_columns=['customer_key'],
-          changed_rows_scope={'macro': 'lead_scores_scope', 'column': 'lead_id'},
+          changed_rows_scope_column='lead_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(lead_scores_fingerprint()) }}"]) }}
 {#- K03/K04: every lead's grade (from its CRM rating, int_lead_first_response), channel group,
     what the form carried (a valid mobile — not a junk key shared by many records —, an e-mail,
@@ -10,7 +10,7 @@
     Incremental, exact against a full rebuild: a night computes only the leads whose score can
     differ since the last build (lead_scores_scope). written_at and int_lead_scores__removed
     (with the customer a lead was held under) tell int_inbound_contacts which customers changed. -#}
-{% set scope = lead_scores_scope() %}
+{% set scope = changed_rows_scope_query(lead_scores_scope()) %}
 with {{ scope_cte(scope) }}
 
 leads as (

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['lead_id', 'spell_number'],
           on_schema_change='sync_all_columns', stamp_column='written_at', removed_log=true, removed_log_columns=['customer_key'],
-          changed_rows_scope={'macro': 'lead_spells_scope', 'column': 'lead_id'},
+          changed_rows_scope_column='lead_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(lead_spells_fingerprint()) }}"]) }}
 {#- The stretches during which each lead was open. A lead opens when it is created; each export
     version (stg_crm__lead_versions) tells its status at the end of that day: a status that maps
@@ -13,7 +13,7 @@
     last build or whose int_lead_first_response row changed (lead_spells_scope), each from all
     its versions. Every spell a run rewrites or removes is logged with the customer it was held
     under, for the per-customer models built on the spells (int_customer_weekly_follow_ups). -#}
-{% set scope = lead_spells_scope() %}
+{% set scope = changed_rows_scope_query(lead_spells_scope()) %}
 with {{ scope_cte(scope) }}
 
 leads as (

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='touchpoint_id',
           on_schema_change='sync_all_columns',
-          changed_rows_scope={'macro': 'outbound_message_replies_scope', 'column': 'customer_key'},
+          changed_rows_scope_column='customer_key',
           post_hook="{{ write_build_mark(outbound_message_replies_fingerprint()) }}") }}
 {#- K16 内容互动率 per message: each genuine outbound chat and mail to a known customer, its local
     week (Asia/Shanghai) and sender ('unassigned' without one), when its reply window of
@@ -11,7 +11,7 @@
 
     Incremental, exact against a full rebuild: a night computes only the customers whose touches
     changed since the last build (outbound_message_replies_scope). -#}
-{% set scope = outbound_message_replies_scope() %}
+{% set scope = changed_rows_scope_query(outbound_message_replies_scope()) %}
 with {{ scope_cte(scope) }}
 
 touches as (

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'event_sequence'], on_schema_change='sync_all_columns',
           stamp_column='written_at', removed_log=true,
-          changed_rows_scope={'macro': 'stage_events_scope', 'column': 'journey_id'},
+          changed_rows_scope_column='journey_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(stage_events_fingerprint()) }}"]) }}
 {#- Every entry of a journey into a canonical stage: the lead's creation enters `lead`, each
     OpportunityHistory row enters the canonical stage its vendor stage maps to (stage_map seed).
@@ -9,7 +9,7 @@
     was written or removed since the last build, or whose opportunity has history staged since
     (stage_events_scope), each from all its history. written_at and
     int_stage_events__removed tell the journeys and visits downstream what changed. -#}
-{% set scope = stage_events_scope() %}
+{% set scope = changed_rows_scope_query(stage_events_scope()) %}
 with {{ scope_cte(scope) }}
 
 journeys as (

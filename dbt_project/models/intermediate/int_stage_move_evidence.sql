@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns',
           stamp_column='written_at',
-          changed_rows_scope={'macro': 'stage_move_evidence_scope', 'column': 'journey_id'},
+          changed_rows_scope_column='journey_id',
           post_hook="{{ write_build_mark(stage_move_evidence_fingerprint()) }}") }}
 {#- K18 gate compliance: for every move into a stage that stage_gate_rules gates, whether each
     required piece of evidence (an outbound touch to the journey's customer whose content matches
@@ -11,7 +11,7 @@
 
     Incremental, exact against a full rebuild: a night computes only the journeys whose moves,
     customer or customer's touches changed since the last build (stage_move_evidence_scope). -#}
-{% set scope = stage_move_evidence_scope() %}
+{% set scope = changed_rows_scope_query(stage_move_evidence_scope()) %}
 with {{ scope_cte(scope) }}
 
 moves as (

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key=['journey_id', 'spell_sequence'], on_schema_change='sync_all_columns',
           stamp_column='written_at', removed_log=true,
-          changed_rows_scope={'macro': 'stage_spells_scope', 'column': 'journey_id'},
+          changed_rows_scope_column='journey_id',
           post_hook=["{{ keep_removed_log() }}", "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}"]) }}
 -- depends_on: {{ ref('int_funnel__journey_links') }}
 {#- One row per visit of a journey to a canonical stage: consecutive entries into the same
@@ -14,7 +14,7 @@
     Incremental, exact against a full rebuild: a night computes only the journeys whose stage
     events were written or removed since the last build, or whose opportunity has history staged
     since (stage_spells_scope; the journey links, a dependency above, map history to journeys). -#}
-{% set scope = stage_spells_scope() %}
+{% set scope = changed_rows_scope_query(stage_spells_scope()) %}
 with {{ scope_cte(scope) }}
 
 events as (

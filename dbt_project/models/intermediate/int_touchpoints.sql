@@ -6,7 +6,7 @@
     stamp_column='written_at',
     removed_log=true,
     removed_log_columns=['customer_key'],
-    changed_rows_scope={'macro': 'touchpoints_scope', 'column': 'touchpoint_id'},
+    changed_rows_scope_column='touchpoint_id',
     post_hook=[
         "{{ keep_removed_log() }}",
         "{{ delete_logged(touchpoints_without_event()) }}",
@@ -34,7 +34,7 @@
     customers whose touches changed since a build are those two sets, which is how the models
     downstream keyed by customer or lead find what a night changed. -#}
 {% set record_prefix = {'wecom': 'wecom:contact:', 'email': 'email:address:', 'crm': 'crm:lead:'} %}
-{% set scope = touchpoints_scope() %}
+{% set scope = changed_rows_scope_query(touchpoints_scope()) %}
 
 with {{ scope_cte(scope) }}
 

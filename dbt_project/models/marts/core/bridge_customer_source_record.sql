@@ -1,9 +1,9 @@
 {{ config(materialized='incremental', incremental_strategy='changed_rows', unique_key='record_id', on_schema_change='append_new_columns',
-          changed_rows_scope={'macro': 'customer_bridge_scope', 'column': 'record_id'},
+          changed_rows_scope_column='record_id',
           post_hook="{{ write_build_mark(unstamped_inputs_fingerprint([])) }}") }}
 {#- Each identity record and its customer. A night computes only the records written, labelled
     or removed since the last build (customer_bridge_scope). -#}
-{% set scope = customer_bridge_scope() %}
+{% set scope = changed_rows_scope_query(customer_bridge_scope()) %}
 with {{ scope_cte(scope) }}
 
 records as (

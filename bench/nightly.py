@@ -6,7 +6,13 @@ For each scale (S = the sample, M = 100k customers, L = 1M customers over two ye
 2. **full build**: a fresh home whose landing zone holds every delivery but the last day, and
    ``funnel run`` on it (ingest → dbt build → GX checks → publish), as a user runs it;
 3. **incremental nightly**: the last day's deliveries land, and ``funnel run`` again;
-4. **reference**: ``reference.py`` computes the headline KPIs from all the landed files in one
+4. **a night after a settings change**: nothing new lands, and ``funnel run`` again with one
+   more mail domain of ours (``FUNNEL_COMPANY_EMAIL_DOMAINS``, a domain no mail comes from).
+   Every touch is then classified again and every model downstream of the touches finds all of
+   them in what changed, though nothing it computes does: the night a user edits a setting (or
+   deploys new code for the touch models) must still run, within the machine's memory, and
+   publish what it published before;
+5. **reference**: ``reference.py`` computes the headline KPIs from all the landed files in one
    DuckDB script.
 
 Every step is its own process; psutil samples the resident memory of its whole process tree
@@ -45,6 +51,11 @@ class Scale:
     days: int
     start: str
 
+
+# The settings of the night after a settings change: one more mail domain of ours, from which no
+# mail comes (the generator's is ourcompany.cn), so that every touch is classified again and none
+# differs.
+SETTINGS_CHANGE = {"FUNNEL_COMPANY_EMAIL_DOMAINS": "ourcompany.cn,bench.example.invalid"}
 
 SCALES = {
     "S": Scale("S", 300, 184, "2025-07-01"),
@@ -227,10 +238,11 @@ def dbt_timings(since: float, slowest: int = 15) -> dict:
     }
 
 
-def funnel_run(home: Path, scale: Scale, label: str) -> Measured:
+def funnel_run(home: Path, scale: Scale, label: str, settings: dict[str, str] | None = None) -> Measured:
+    """``funnel run`` on ``home``, measured; ``settings``: FUNNEL_* variables to run it with."""
     since = time.time()
-    measured = measure([str(Path(sys.executable).with_name("funnel")), "run"], pipeline_env(home, scale),
-                       home / f"{label}.log")
+    measured = measure([str(Path(sys.executable).with_name("funnel")), "run"],
+                       {**pipeline_env(home, scale), **(settings or {})}, home / f"{label}.log")
     if measured.returncode != 0:
         raise SystemExit(f"[{scale.name}] {label} failed (exit {measured.returncode}); see {home / f'{label}.log'}")
     measured.stages, measured.steps, measured.dagster_events = stage_seconds(home / "dagster_home", since)
@@ -340,6 +352,11 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
     print(f"[{scale.name}]   {incremental.seconds:.1f} s, peak {incremental.peak_rss_mib:,.0f} MiB", flush=True)
     changes = published_changes(home / "serving")
     print(f"[{scale.name}]   {changes_summary(changes)}", flush=True)
+    print(f"[{scale.name}] a night after a settings change: another mail domain of ours, nothing new …", flush=True)
+    settings_change = funnel_run(home, scale, "settings_change", SETTINGS_CHANGE)
+    print(f"[{scale.name}]   {settings_change.seconds:.1f} s, peak {settings_change.peak_rss_mib:,.0f} MiB", flush=True)
+    settings_changes = published_changes(home / "serving")
+    print(f"[{scale.name}]   {changes_summary(settings_changes, 'the settings change')}", flush=True)
     print(f"[{scale.name}] reference (DuckDB script over the landed files) …", flush=True)
     ref, ref_result = reference(home / "landing", home / "reference.json")
     print(f"[{scale.name}]   {ref.seconds:.1f} s, peak {ref.peak_rss_mib:,.0f} MiB", flush=True)
@@ -347,8 +364,9 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
     return {
         "scale": scale.name, "commit": commit, "customers": scale.customers, "days": scale.days, "delivery_days": len(dates),
         "raw_rows": sum(rows.values()), "raw_rows_by_table": rows, "reference_rows": ref_result["rows"],
-        "full": asdict(full), "incremental": asdict(incremental), "reference": asdict(ref),
-        "published_changes": changes,
+        "full": asdict(full), "incremental": asdict(incremental), "settings_change": asdict(settings_change),
+        "reference": asdict(ref),
+        "published_changes": changes, "settings_change_published_changes": settings_changes,
         "full_over_reference": full.seconds / ref.seconds,
         "incremental_over_full": incremental.seconds / full.seconds,
     }
@@ -363,23 +381,27 @@ def table(results: list[dict]) -> str:
              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ref = r["reference"]["seconds"]
-        for label in ("full", "incremental"):
+        for label in ("full", "incremental", "settings_change"):
+            if label not in r:  # measured before the settings change was
+                continue
             m = r[label]
             s = m["stages"]
             other = m["seconds"] - sum(s.values())
             events = f"{m['dagster_events']:.0f}" if m.get("dagster_events") else ""  # not measured before
-            lines.append(f"| {r['scale']} | {r['raw_rows']:,} | {label} | {m['seconds']:.0f} | {s['ingest']:.0f} "
+            lines.append(f"| {r['scale']} | {r['raw_rows']:,} | {label.replace('_', ' ')} | {m['seconds']:.0f} | {s['ingest']:.0f} "
                          f"| {s['dbt']:.0f} | {s['checks']:.0f} | {s['publish']:.0f} | {other:.0f} | {events} "
                          f"| {m['peak_rss_mib']:,.0f} | {m['seconds'] / ref:.1f}× | {m['seconds'] / r['full']['seconds']:.2f} |")
         m = r["reference"]
         lines.append(f"| {r['scale']} | | reference | {ref:.0f} | | | | | | | {m['peak_rss_mib']:,.0f} | 1.0× | |")
     lines.append("")
     lines += [f"{r['scale']}: {changes_summary(r.get('published_changes', {}))}" for r in results]
+    lines += [f"{r['scale']}: {changes_summary(r['settings_change_published_changes'], 'the settings change')}"
+              for r in results if "settings_change_published_changes" in r]
     return "\n".join(lines)
 
 
-def changes_summary(changes: dict[str, dict[str, int]], largest: int = 4) -> str:
-    """One line: how many published rows the nightly changed, in all and in the largest tables."""
+def changes_summary(changes: dict[str, dict[str, int]], run: str = "the nightly", largest: int = 4) -> str:
+    """One line: how many published rows ``run`` changed, in all and in the largest tables."""
     if not changes:
         return "published changes: not measured"
     rows = sum(c["rows"] for c in changes.values())
@@ -387,7 +409,7 @@ def changes_summary(changes: dict[str, dict[str, int]], largest: int = 4) -> str
     biggest = sorted(changes.items(), key=lambda item: -item[1]["rows"])[:largest]
     # Over half of a table new: what depends on the as-of day (ages, alerts) moves every night.
     wholesale = sorted(name for name, c in changes.items() if c["rows"] and c["new_or_changed"] > c["rows"] / 2)
-    return (f"the nightly changed {moved:,} of {rows:,} published rows ({moved / max(rows, 1):.2%}); "
+    return (f"{run} changed {moved:,} of {rows:,} published rows ({moved / max(rows, 1):.2%}); "
             + ", ".join(f"{name} {c['new_or_changed'] + c['gone_or_changed']:,} of {c['rows']:,}"
                         for name, c in biggest)
             + f"; over half new: {', '.join(wholesale) or 'none'}")

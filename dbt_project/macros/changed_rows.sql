@@ -157,14 +157,15 @@
     {%- if not execute or query is none -%}
         {{- return(query) -}}
     {%- endif -%}
-    {%- set column = adapter.quote(config.get('changed_rows_scope_column')) -%}
+    {%- set scope_column = config.get('changed_rows_scope_column') -%}
+    {%- set column = adapter.quote(scope_column) -%}
     {%- set table = changed_rows_scope_relation() -%}
     {%- do run_query('create or replace temporary table ' ~ table ~ ' as select distinct ' ~ column
                      ~ ' from (' ~ query ~ ') as scope where ' ~ column ~ ' is not null') -%}
     {%- set counts = run_query('select (select count(*) from ' ~ table ~ '), (select count(*) from ' ~ this ~ ')').rows[0] -%}
     {%- set values, held = counts[0], counts[1] -%}
     {%- set most = (held | float) * (var('changed_rows_max_scope_share') | float) -%}
-    {%- if values <= most and unique_key_columns() | map('lower') | list != [config.get('changed_rows_scope_column') | lower] -%}
+    {%- if values <= most and unique_key_columns() | map('lower') | list != [scope_column | lower] -%}
         {%- set values = run_query('select count(*) from ' ~ this ~ ' semi join ' ~ table ~ ' using (' ~ column ~ ')').columns[0].values()[0] -%}
     {%- endif -%}
     {%- if values > most -%}

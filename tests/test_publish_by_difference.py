@@ -70,6 +70,41 @@ def test_a_keyed_table_is_updated_by_difference_to_exactly_the_warehouse_rows(tm
     third = publish_tables(warehouse, serving, TABLES, "run-3", KEYS)
     assert third.keys_written == {"keyed": 0}
     _assert_serving_equals_warehouse(warehouse, serving)
+    # Nothing changed in the keyed table: its Parquet file is the second version's, not written
+    # again; the table copied whole and the log are.
+    parquet = serving.parent / "parquet"
+    for name, shared in [("keyed", True), ("plain", False), ("publish_log", False)]:
+        assert (parquet / third.version / f"{name}.parquet").samefile(parquet / second.version / f"{name}.parquet") is shared, name
+    assert _parquet_rows(parquet / third.version / "keyed.parquet") == _rows(warehouse, "keyed", "marts")
+
+
+def _parquet_rows(path: Path) -> list[tuple]:
+    with duckdb.connect() as conn:
+        return sorted(conn.execute(f"SELECT * FROM '{path}'").fetchall(), key=repr)
+
+
+def test_an_unchanged_table_links_the_parquet_of_the_version_it_was_copied_from(tmp_path):
+    """A publication that stopped after pointing `current` at its Parquet files but before
+    swapping its database in leaves `current` ahead of the published version. The next one starts
+    from the published version, so an unchanged table must take that version's file, not the
+    file `current` points at."""
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving" / "funnel.duckdb"
+    _warehouse(warehouse, "CREATE TABLE marts.keyed AS SELECT i AS k, i * 10 AS v FROM range(100) t(i)",
+               "CREATE TABLE marts.plain AS SELECT 1 AS v")
+    first = publish_tables(warehouse, serving, TABLES, "run-1", KEYS)
+    parquet = serving.parent / "parquet"
+    stopped = parquet / "99991231T000000000000Z"  # its Parquet written, its database never swapped in
+    stopped.mkdir()
+    with duckdb.connect() as conn:
+        conn.execute(f"COPY (SELECT 1 AS k, -1 AS v) TO '{stopped / 'keyed.parquet'}' (FORMAT parquet)")
+    (parquet / "current").unlink()
+    (parquet / "current").symlink_to(stopped.name, target_is_directory=True)
+
+    second = publish_tables(warehouse, serving, TABLES, "run-2", KEYS)
+
+    assert second.keys_written == {"keyed": 0}
+    assert (parquet / second.version / "keyed.parquet").samefile(parquet / first.version / "keyed.parquet")
+    assert _parquet_rows(parquet / "current" / "keyed.parquet") == _rows(warehouse, "keyed", "marts")
 
 
 def test_a_table_whose_columns_changed_is_copied_whole_and_an_unpublished_one_dropped(tmp_path):

@@ -4,7 +4,10 @@ and swapped in with one atomic rename.
 The same version is also written as Parquet files for tools that prefer files
 (``parquet/<version>/<table>.parquet``), made current by atomically re-pointing the
 ``parquet/current`` link; the last few versions are kept so that a reader in the middle of one
-is never cut off.
+is never cut off. A keyed table in which no key changed is not written again: its file is a
+hard link to the previous version's (files are never modified once written, so versions can share
+them). Writing the Parquet files is most of a publication (six seconds for 900 MB at a million
+customers), and after a settings change, or a night retried on the same data, nothing changes.
 
 A new version starts as a copy of the current file. A table with a key (a column the gate has
 proved unique and not null) and the same columns as before is brought up to date by difference:
@@ -48,7 +51,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -311,6 +314,7 @@ def publish_tables(
             conn.execute(f"ATTACH {str(warehouse_path)!r} AS warehouse (READ_ONLY)")
             _drop_unpublished(conn, {name for _, name in tables})
             previous = _previous_sources(conn)
+            previous_version = _previous_version(conn)
             for schema, name in tables:
                 log = change_logs.get(name)
                 sources[name] = _Source(_definition(conn, schema, name), _newest_stamp(conn, log) if log else None)
@@ -337,7 +341,9 @@ def publish_tables(
                  for name, count in row_counts.items()],
             )
             conn.execute("CHECKPOINT")
-            _export_parquet(conn, serving_path.parent / PARQUET_DIR, version, [*row_counts, PUBLISH_LOG])
+            unchanged = {name for name, written in keys_written.items() if written == 0}
+            _export_parquet(conn, serving_path.parent / PARQUET_DIR, version, [*row_counts, PUBLISH_LOG],
+                            previous_version, unchanged)
         finally:
             conn.close()
         _record_extent(staging)
@@ -354,12 +360,38 @@ def publish_tables(
                             tuple(from_change_log))
 
 
-def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, tables: Sequence[str]) -> None:
-    """Write the version's tables as Parquet into their own folder, then point ``current`` at it."""
+def _previous_version(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The version the new one is a copy of (None for a new store): the newest in its log."""
+    if not _columns(conn, "main", PUBLISH_LOG):
+        return None
+    return conn.execute(f"SELECT max(version) FROM main.{PUBLISH_LOG}").fetchone()[0]
+
+
+def _linked(held: Path, target: Path) -> bool:
+    """Whether ``target`` could be made a hard link to ``held`` (not when ``held`` is gone, e.g.
+    pruned, or the file system has no hard links)."""
+    try:
+        os.link(held, target)
+    except OSError:
+        return False
+    return True
+
+
+def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, tables: Sequence[str],
+                    previous_version: str | None = None, unchanged: Collection[str] = ()) -> None:
+    """Write the version's tables as Parquet into their own folder, then point ``current`` at it.
+    A table of ``unchanged`` (the same rows as in ``previous_version``, of which this version is
+    a copy) links to that version's file where it is still there instead of being written again."""
     building = root / f".{version}.tmp"
     building.mkdir(parents=True, exist_ok=True)
     for name in tables:
-        conn.execute(f"COPY main.{quote_identifier(name)} TO {str(building / f'{name}.parquet')!r} (FORMAT parquet)")
+        target = building / f"{name}.parquet"
+        # The previous version's folder, not `current`: that is the version this one was copied
+        # from, whatever `current` points at (a publication stopped between its two renames).
+        held = root / previous_version / f"{name}.parquet" if previous_version else None
+        if name in unchanged and held is not None and _linked(held, target):
+            continue
+        conn.execute(f"COPY main.{quote_identifier(name)} TO {str(target)!r} (FORMAT parquet)")
     final = root / version
     os.replace(building, final)
     link, current = root / f".{CURRENT_LINK}.{version}.tmp", root / CURRENT_LINK

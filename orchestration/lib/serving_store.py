@@ -237,15 +237,23 @@ class _Source:
     newest_stamp: datetime | None = None
 
 
-def _previous_sources(conn: duckdb.DuckDBPyConnection) -> dict[str, _Source]:
-    """What each table of the previous version was published from, read from the copy of it
-    (nothing for a new store, or for a version published before these were recorded)."""
+def _previous_version(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The version the new one is a copy of (None for a new store): the newest in its log."""
+    if not _columns(conn, "main", PUBLISH_LOG):
+        return None
+    return conn.execute(f"SELECT max(version) FROM main.{PUBLISH_LOG}").fetchone()[0]
+
+
+def _previous_sources(conn: duckdb.DuckDBPyConnection, version: str | None) -> dict[str, _Source]:
+    """What each table of the previous version (``version``, see _previous_version) was published
+    from, read from the copy of it (nothing for a new store, or for a version published before
+    these were recorded)."""
     log_columns = {name for name, _ in _columns(conn, "main", PUBLISH_LOG)}
-    if not {"source_definition", "source_newest_stamp"} <= log_columns:
+    if version is None or not {"source_definition", "source_newest_stamp"} <= log_columns:
         return {}
     rows = conn.execute(
-        f"SELECT table_name, source_definition, source_newest_stamp FROM main.{PUBLISH_LOG} "
-        f"WHERE version = (SELECT max(version) FROM main.{PUBLISH_LOG})"
+        f"SELECT table_name, source_definition, source_newest_stamp FROM main.{PUBLISH_LOG} WHERE version = ?",
+        [version],
     ).fetchall()
     return {name: _Source(definition, stamp) for name, definition, stamp in rows}
 
@@ -313,8 +321,8 @@ def publish_tables(
             conn.execute(f"SET checkpoint_threshold = '{NO_AUTOMATIC_CHECKPOINT}'")
             conn.execute(f"ATTACH {str(warehouse_path)!r} AS warehouse (READ_ONLY)")
             _drop_unpublished(conn, {name for _, name in tables})
-            previous = _previous_sources(conn)
             previous_version = _previous_version(conn)
+            previous = _previous_sources(conn, previous_version)
             for schema, name in tables:
                 log = change_logs.get(name)
                 sources[name] = _Source(_definition(conn, schema, name), _newest_stamp(conn, log) if log else None)
@@ -358,13 +366,6 @@ def publish_tables(
         raise
     return PublishedVersion(version, run_id, published_at, serving_path, row_counts, keys_written,
                             tuple(from_change_log))
-
-
-def _previous_version(conn: duckdb.DuckDBPyConnection) -> str | None:
-    """The version the new one is a copy of (None for a new store): the newest in its log."""
-    if not _columns(conn, "main", PUBLISH_LOG):
-        return None
-    return conn.execute(f"SELECT max(version) FROM main.{PUBLISH_LOG}").fetchone()[0]
 
 
 def _linked(held: Path, target: Path) -> bool:

@@ -49,7 +49,12 @@ def assert_equal_but_tampered(incremental: pd.DataFrame, full: pd.DataFrame, nam
     pd.testing.assert_frame_equal(incremental, full, check_exact=True, obj=name)
 
 
-def scoped(compiled: dict[str, str]) -> set[str]:
-    """The models whose run computed only a scope of their keys: their SQL reads the scope's
+def reads_scope(model: str, sql: str) -> bool:
+    """Whether ``model``'s compiled SQL computed only a scope of its keys: it reads the scope's
     temporary table (changed_rows_scope_relation)."""
-    return {model for model, sql in compiled.items() if f'"{model}__scope"' in sql}
+    return f'"{model}__scope"' in sql
+
+
+def scoped(compiled: dict[str, str]) -> set[str]:
+    """The models whose run computed only a scope of their keys."""
+    return {model for model, sql in compiled.items() if reads_scope(model, sql)}

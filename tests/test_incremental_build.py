@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from conftest import Home, dbt
+from scoped_runs import reads_scope
 
 SOURCES = ("crm", "email", "finance", "wecom")
 INCREMENTAL_STAGING = ("staging/wecom/stg_wecom__messages.sql", "staging/email/stg_email__messages.sql",
@@ -118,7 +119,7 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
                   "int_inbound_contacts", "int_stage_move_evidence", "int_customer_touches", "int_customer_inbound_tags",
                   "int_customer_two_way_months", "int_customer_weekly_follow_ups", "int_outbound_message_replies"):
         compiled = target / "compiled" / "sales_funnel" / "models" / "intermediate" / f"{model}.sql"
-        assert f'"{model}__scope"' in compiled.read_text(encoding="utf-8"), model  # reads its scope's table
+        assert reads_scope(model, compiled.read_text(encoding="utf-8")), model
     compiled = (target / "compiled" / "sales_funnel" / "models" / "intermediate" / "int_identity__components.sql")
     assert "scope as materialized" in compiled.read_text(encoding="utf-8")  # labelled from the changes
     # The golden records computed again only for the customers whose members or activity changed

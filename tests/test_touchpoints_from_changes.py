@@ -18,6 +18,7 @@ import re
 import duckdb
 
 from conftest import Home, dbt
+from scoped_runs import reads_scope
 
 COMPILED = ("compiled", "sales_funnel", "models", "intermediate", "int_touchpoints.sql")
 LOOKUP = """
@@ -76,7 +77,7 @@ def test_touches_are_placed_again_from_the_changes_alone(copied_home, tmp_path):
     done = dbt("run", "--select", "int_identity__components", "int_touchpoints", target=tmp_path / "target",
                home=copied_home)
     assert done.returncode == 0, done.stdout[-3000:]
-    assert '"int_touchpoints__scope"' in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")
+    assert reads_scope("int_touchpoints", tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8"))
 
     with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
         placed = {touch: (held, looked_up) for touch, held, looked_up in conn.execute(LOOKUP).fetchall()}
@@ -123,7 +124,7 @@ def test_a_scope_of_nearly_every_touch_is_not_used(copied_home, tmp_path, monkey
     done = dbt("run", "--select", "int_touch_events", "int_touchpoints", target=tmp_path / "target", home=copied_home)
     assert done.returncode == 0, done.stdout[-3000:]
 
-    assert '"int_touchpoints__scope"' not in tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8")
+    assert not reads_scope("int_touchpoints", tmp_path.joinpath("target", *COMPILED).read_text(encoding="utf-8"))
     covers = re.search(r"intermediate\.int_touchpoints: its scope covers (\d+) of the (\d+) rows held", done.stdout)
     assert covers and int(covers[1]) >= int(covers[2]) == len(before), done.stdout[-3000:]  # every touch (and the recalled)
     assert "intermediate.int_touchpoints: 1 keys whose rows differ from the result are written" in done.stdout

@@ -63,8 +63,7 @@
     {%- set scope_column = config.get('changed_rows_scope_column') -%}
     {#- the scope the model's result was computed for: the one its SQL reads, if any -#}
     {%- set scope_table = changed_rows_scope_relation() -%}
-    {%- set scope = ('select ' ~ adapter.quote(scope_column) ~ ' from ' ~ scope_table)
-                    if scope_column and scope_table in compiled_code else none -%}
+    {%- set scope = changed_rows_scope_select(scope_column) if scope_column and scope_table in compiled_code else none -%}
     {#- the rows held that the result is compared with: all, or those of the scope -#}
     {%- set held_rows -%}
         {%- if scope is not none -%}
@@ -136,6 +135,12 @@
 {%- endmacro %}
 
 
+{#- The query of the values in a changed_rows model's scope table (changed_rows_scope_relation). -#}
+{% macro changed_rows_scope_select(scope_column) -%}
+    {{- return('select ' ~ adapter.quote(scope_column) ~ ' from ' ~ changed_rows_scope_relation()) -}}
+{%- endmacro %}
+
+
 {#- The scope a changed_rows model is computed for, given the query of its scope macro (or none:
     compute and compare every key), as a query of the values of its changed_rows_scope_column,
     or none. A scoped model opens with ``{% set scope = changed_rows_scope_query(<scope macro>()) %}``.
@@ -174,7 +179,7 @@
                    ~ ' rows held, more than changed_rows_max_scope_share: computed and compared whole', info=True) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {{- return('select ' ~ column ~ ' from ' ~ table) -}}
+    {{- return(changed_rows_scope_select(scope_column)) -}}
 {%- endmacro %}
 
 

@@ -1,5 +1,7 @@
 """Ingestion of real files in the real formats, into a real DuckDB file."""
 
+import hashlib
+
 import dagster as dg
 import duckdb
 import pytest
@@ -163,3 +165,56 @@ def test_json_records_are_flattened_one_level_and_non_objects_are_row_errors(tmp
     items = list(read_json_pages(path, "external_contact_list").records)
     assert items[0].fields == {"external_contact.name": "王芳"}
     assert (items[1].line, items[1].error.message) == (2, "item is not an object")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def test_a_rows_hash_is_taken_of_its_whole_text_as_delivered(tmp_path):
+    """A CSV record's hash covers every line of it, line breaks inside a quoted field as
+    delivered: two leads whose last lines are the same text hash apart, and a lead delivered
+    again with the same text hashes the same."""
+    tail = '科技有限公司",zw@corp.cn,,138-0013-8000,Website,Open - Not Contacted,Hot,005A,2025-08-01T02:00:00.000+0000,,,,,false'
+    first, second = f'00Q1,伟,张,"华通\r\n{tail}', f'00Q2,伟,张,"宏达\r\n{tail}'
+    _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", f"{LEAD_HEADER}\r\n{first}\r\n{second}\r\n")
+    _deliver(tmp_path / "landing", "crm", "2026-01-02", "Lead_again.csv", f"{LEAD_HEADER}\n{first}\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
+        hashes = conn.execute("SELECT lead_id, company, _row_hash FROM raw_crm.leads ORDER BY _delivery_date, lead_id").fetchall()
+    assert hashes == [("00Q1", "华通\r\n科技有限公司", _sha(first)), ("00Q2", "宏达\r\n科技有限公司", _sha(second)),
+                      ("00Q1", "华通\r\n科技有限公司", _sha(first))]
+
+
+def test_json_records_keep_their_text_for_the_hash(tmp_path):
+    from orchestration.lib.readers import read_json_lines, read_json_pages
+
+    lines = ['{"msgid": "m1", "text": {"content": "你好"}}', '{"msgid":"m2"}']
+    path = _deliver(tmp_path, "wecom", "2026-01-01", "chat.jsonl", "\r\n".join(lines) + "\r\n")
+    assert [r.text for r in read_json_lines(path).records] == lines
+    page = '{"errcode": 0, "external_contact_list": [{"external_contact": {"name": "王芳"}}]}'
+    path = _deliver(tmp_path, "wecom", "2026-01-01", "contacts.json", page)
+    assert [r.text for r in read_json_pages(path, "external_contact_list").records] == [
+        '{"external_contact": {"name": "王芳"}}']
+
+
+def test_a_mail_without_message_id_hashes_by_its_fields_so_its_copies_are_one_message(tmp_path):
+    """The same mail exported from two mailboxes differs in its transport headers; without a
+    Message-ID its key is its hash, which is therefore taken of what was read from it."""
+    from orchestration.defs.ingest.email import ENTITIES as MAIL_ENTITIES
+
+    (contract, specs), = MAIL_ENTITIES
+    body = ("Date: Wed, 31 Dec 2025 10:00:00 +0800\r\nFrom: a@corp.cn\r\nTo: b@ourcompany.cn\r\n"
+            "Subject: {subject}\r\n\r\nhello\r\n")
+    _deliver(tmp_path / "landing", "email", "2026-01-01", "inbox_1.eml",
+             "Received: from mx1.corp.cn\r\n" + body.format(subject="quote"))
+    _deliver(tmp_path / "landing", "email", "2026-01-01", "archive_1.eml",
+             "Received: from mx2.ourcompany.cn\r\n" + body.format(subject="quote"))
+    _deliver(tmp_path / "landing", "email", "2026-01-01", "inbox_2.eml",
+             "Received: from mx1.corp.cn\r\n" + body.format(subject="another quote"))
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        load_entity(conn, contract, tmp_path / "landing", specs)
+        hashes = dict(conn.execute("SELECT _source_file, _row_hash FROM raw_email.messages").fetchall())
+    assert len(hashes) == 3
+    assert hashes["email/2026-01-01/inbox_1.eml"] == hashes["email/2026-01-01/archive_1.eml"]
+    assert hashes["email/2026-01-01/inbox_2.eml"] != hashes["email/2026-01-01/inbox_1.eml"]

@@ -23,7 +23,7 @@ import pyarrow as pa
 from . import normalise
 from .contracts import EntityContract, TableDef, utc_now
 from .errors import MalformedFileError, RowError
-from .readers import ParsedFile, renamed
+from .readers import ParsedFile, SourceRecord, renamed
 
 QUARANTINE_TABLE = "ingest.quarantine"
 QUARANTINE = TableDef(QUARANTINE_TABLE, (
@@ -148,8 +148,12 @@ def delivery_folders(source_dir: Path) -> tuple[list[tuple[date, Path]], list[st
 _CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
 
 
-def _row_hash(fields: dict) -> str:
-    return hashlib.sha256(_CANONICAL_JSON(fields).encode("utf-8")).hexdigest()[:32]
+def _row_hash(record: SourceRecord) -> str:
+    """SHA-256 (32 hex digits) of the record as delivered, or of its fields for a mail (see
+    ``SourceRecord.text``). Hashing the text it was split from, not a canonical JSON of its fields
+    encoded again, took a fifth of the parsing of a CRM task and a third of a chat message's."""
+    hashed = record.text if record.text is not None else _CANONICAL_JSON(dict(record.fields or {}))
+    return hashlib.sha256(hashed.encode("utf-8")).hexdigest()[:32]
 
 
 class RowBatch:
@@ -273,7 +277,7 @@ def read_file(parsed: ParsedFile, rel: str, delivered: date, system: str, batch:
             _source_system=system,
             _source_file=rel,
             _source_line=record.line,
-            _row_hash=_row_hash(dict(record.fields)),
+            _row_hash=_row_hash(record),
             _delivery_date=delivered,
         )
         batch.add(row)

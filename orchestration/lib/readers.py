@@ -33,6 +33,10 @@ class SourceRecord:
     fields: Mapping[str, Any] | None
     raw_text: str
     error: RowError | None = None
+    # The whole record as delivered (every line of a CSV record, a JSON line or item), of which
+    # its row hash is taken; None for a mail, whose raw_text is only its first bytes and whose
+    # copies in two mailboxes differ in transport headers: its hash is taken of its fields.
+    text: str | None = None
 
 
 @dataclass
@@ -85,12 +89,24 @@ def read_csv(path: Path) -> ParsedFile:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise MalformedFileError(path, "empty file: no header row")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # The physical lines the csv module reads, kept until its record is complete: a record's
+    # text (a quoted field may span lines) exactly as the csv module split the file.
+    consumed: list[str] = []
+
+    def physical_lines() -> Iterator[str]:
+        for physical in io.StringIO(text, newline=""):
+            consumed.append(physical)
+            yield physical
+
+    reader = csv.reader(physical_lines())
     headers = [h.strip() for h in next(reader)]
+    consumed.clear()
 
     def records() -> Iterator[SourceRecord]:
         for values in reader:
             line = reader.line_num
+            whole = "".join(consumed).rstrip("\r\n")
+            consumed.clear()
             raw = lines[line - 1] if line - 1 < len(lines) else ",".join(values)
             if not any(v.strip() for v in values):
                 continue
@@ -98,9 +114,9 @@ def read_csv(path: Path) -> ParsedFile:
                 error = RowError(
                     "bad_column_count", f"{len(values)} values for {len(headers)} columns"
                 )
-                yield SourceRecord(line, None, raw, error)
+                yield SourceRecord(line, None, raw, error, whole)
                 continue
-            yield SourceRecord(line, dict(zip(headers, values)), raw)
+            yield SourceRecord(line, dict(zip(headers, values)), raw, None, whole)
 
     return ParsedFile(path, records(), headers, encoding)
 
@@ -124,7 +140,8 @@ def read_xlsx(path: Path) -> ParsedFile:
             if values is None or all(v is None for v in values):
                 continue
             fields = {h: ("" if v is None else v) for h, v in zip(headers, values)}
-            yield SourceRecord(number, fields, json.dumps(fields, ensure_ascii=False, default=str))
+            raw = json.dumps(fields, ensure_ascii=False, default=str)
+            yield SourceRecord(number, fields, raw, None, raw)
         workbook.close()
 
     return ParsedFile(path, records(), headers, "xlsx")
@@ -163,9 +180,9 @@ def read_json_pages(path: Path, list_key: str) -> ParsedFile:
                 number += 1
                 raw = json.dumps(item, ensure_ascii=False)
                 if not isinstance(item, dict):
-                    yield SourceRecord(number, None, raw, RowError("invalid_json", "item is not an object"))
+                    yield SourceRecord(number, None, raw, RowError("invalid_json", "item is not an object"), raw)
                     continue
-                yield SourceRecord(number, flatten(item), raw)
+                yield SourceRecord(number, flatten(item), raw, None, raw)
 
     return ParsedFile(path, records(), None, encoding)
 
@@ -185,7 +202,7 @@ def read_json_lines(path: Path) -> ParsedFile:
             if not isinstance(obj, dict):
                 yield SourceRecord(number, None, line, RowError("invalid_json", "line is not an object"))
                 continue
-            yield SourceRecord(number, flatten(obj), line)
+            yield SourceRecord(number, flatten(obj), line, None, line)
 
     return ParsedFile(path, records(), None, encoding)
 
@@ -368,7 +385,7 @@ def renamed(parsed: ParsedFile, renames: Mapping[str, str]) -> ParsedFile:
                 yield record
             else:
                 fields = {renames.get(k, k): v for k, v in record.fields.items()}
-                yield SourceRecord(record.line, fields, record.raw_text, record.error)
+                yield SourceRecord(record.line, fields, record.raw_text, record.error, record.text)
 
     headers = None if parsed.headers is None else [renames.get(h, h) for h in parsed.headers]
     return ParsedFile(parsed.path, records(), headers, parsed.encoding, parsed.notes)

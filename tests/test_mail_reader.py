@@ -5,13 +5,14 @@ Each expected value is read off the message by hand, not produced by the reader.
 """
 
 import base64
+import mailbox
 import random
-from email.utils import getaddresses
+from email.utils import getaddresses, parsedate_to_datetime
 
 import pytest
 
 from orchestration.lib.errors import MalformedFileError
-from orchestration.lib.readers import _mailboxes, read_eml, read_mbox
+from orchestration.lib.readers import _mailboxes, _plain_rfc2822, _rfc2822_to_iso, mbox_messages, read_eml, read_mbox
 
 HEAD = ("Message-ID: <m1@corp.cn>\r\nDate: Tue, 01 Jul 2025 10:00:00 +0800\r\nFrom: a@corp.cn\r\n"
         "To: b@ourcompany.cn\r\nSubject: s\r\nMIME-Version: 1.0\r\n")
@@ -129,6 +130,54 @@ def test_mbox_messages_keep_their_position_and_their_own_parts(tmp_path):
     records = list(read_mbox(path).records)
     assert [(r.line, r.fields["Message-ID"], r.fields["Body"]) for r in records] == [
         (1, "<m1@corp.cn>", "第一封"), (2, "<m2@corp.cn>", "第二封")]
+
+
+def test_mbox_messages_split_as_the_standard_librarys_mailbox_splits_them(tmp_path):
+    """The mbox splitter against ``mailbox.mbox`` on random files of separators, blank lines,
+    quoted separators, CRLF and a last line without its newline."""
+    pieces = [b"From a@b Mon Jan  1 00:00:00 2025\n", b"\n", b"body line\n", b">From quoted\n", b"From x",
+              b"\r\n", b"tail", b"From \n", b"x\n\n", b"Subject: s\r\n"]
+    rng = random.Random(7)
+    path = tmp_path / "box.mbox"
+    for _ in range(2000):
+        data = b"From s Mon\n" + b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        path.write_bytes(data)
+        box = mailbox.mbox(path, create=False)
+        expected = [box.get_bytes(key) for key in box.iterkeys()]
+        box.close()
+        assert list(mbox_messages(data)) == expected, data
+
+
+def test_date_headers_read_as_parsedate_to_datetime_reads_them():
+    """The plain-form shortcut against the stdlib on typical and on random Date headers."""
+    typical = ["Tue, 01 Jul 2025 10:00:00 +0800", "1 Jul 2025 10:00:00 +0800", "Tue, 01 Jul 2025 02:00:00 GMT",
+               "Tue, 01 Jul 2025 10:00:00", "Tue, 01 Jul 2025 10:00:00 -0000", "Tue, 01 Jul 2025 10:00:00 +0000",
+               "Mon, 32 Foo 2025 25:61:00 +0800", "Mon, 31 Feb 2025 10:00:00 +0800", "Tue, 01 Jul 2025 24:00:00 +0800",
+               "Tue, 01 Jul 2025 10:00:60 +0800", "Tue, 01 Jul 2025 10:00:00 +0899", "Tue, 01 Jul 2025 10:00:00 -0530",
+               "tue, 01 jul 2025 10:00:00 +0800", "Tue,  01 Jul 2025 10:00:00 +0800", "01 Jul 25 10:00:00 +0800"]
+    rng = random.Random(3)
+    pieces = ["Tue, ", "Xyz, ", "1", "01", "31", "00", " ", "Jul ", "Feb ", "2025 ", "0099 ", "10:00:00", "23:59:59",
+              " +0800", " -0000", " -1200", " +1400", " +2400", ":", ","]
+    headers = typical + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    # and the plain form with fields in and out of range
+    for _ in range(3000):
+        weekday = rng.choice(["", "Tue, ", "Abc, "])
+        day, hour, minute, second = (rng.choice(["0", "1", "01", "28", "29", "31", "32", "99", "23", "24", "59", "60"])
+                                     for _ in range(4))
+        month, year = rng.choice(["Jan", "Feb", "Jun", "Dec", "jul"]), rng.choice(["0099", "1970", "2024", "2025", "9999"])
+        zone = rng.choice(["+0800", "-0000", "+0000", "-1200", "+2400", "+0099", "-2359", "+1400"])
+        headers.append(f"{weekday}{day} {month} {year} {hour.zfill(2)}:{minute.zfill(2)}:{second.zfill(2)} {zone}")
+    assert sum(_plain_rfc2822(value) is not None for value in headers) > 150  # the shortcut was taken
+
+    def stdlib(value):
+        try:
+            return parsedate_to_datetime(value).isoformat()
+        except (TypeError, ValueError, IndexError):
+            return value
+
+    for value in headers:
+        assert _rfc2822_to_iso(value) == stdlib(value), value
+    assert _rfc2822_to_iso("Tue, 01 Jul 2025 10:00:00 +0800") == "2025-07-01T10:00:00+08:00"
 
 
 def test_mailboxes_read_as_getaddresses_reads_them():

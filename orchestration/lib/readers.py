@@ -17,6 +17,7 @@ import re
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -288,9 +289,37 @@ def _body_and_attachments(root: fast_mail_parser.PyLazyMimePart) -> tuple[str, l
     return body.strip(), attachments
 
 
+_MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+# The form nearly every mail's Date header takes: an optional weekday, day, month, four-digit year,
+# time with seconds, a numeric zone.
+_PLAIN_DATE_RE = re.compile(
+    r"(?:[A-Za-z]{3}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    r"(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})", re.ASCII)
+
+
+def _plain_rfc2822(value: str) -> datetime | None:
+    """The instant of a Date header in the plain form, as ``parsedate_to_datetime`` reads it (its
+    pure-Python tokenising was a twelfth of reading a mail); None for any other form, left to it.
+    ``-0000`` (a zone unknown, read as naive) and years below 100 are left to it too."""
+    plain = _PLAIN_DATE_RE.fullmatch(value)
+    if plain is None or plain.group(7, 8, 9) == ("-", "00", "00") or plain[3] < "0100":
+        return None  # a zone unknown, or a year the stdlib reads as two digits (0099 is 1999)
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = plain.groups()
+    offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
+    try:
+        return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
+                        tzinfo=timezone(timedelta(seconds=-offset if sign == "-" else offset)))
+    except ValueError:
+        return None
+
+
 def _rfc2822_to_iso(value: str | None) -> str | None:
     if not value:
         return None
+    plain = _plain_rfc2822(value)
+    if plain is not None:
+        return plain.isoformat()
     try:
         return parsedate_to_datetime(value).isoformat()
     except (TypeError, ValueError, IndexError):
@@ -354,22 +383,33 @@ def read_eml(path: Path) -> ParsedFile:
     return ParsedFile(path, iter([_parsed_mail(data, 1, path)]), None, "rfc5322")
 
 
+# A "From " line starts a message (mboxo/mboxrd: a body's own are quoted as ">From ").
+_MBOX_SEPARATOR_RE = re.compile(rb"^From ", re.MULTILINE)
+
+
+def mbox_messages(data: bytes) -> Iterator[bytes]:
+    """The messages of an mbox file's bytes, without their "From " lines, as the standard
+    library's ``mailbox.mbox`` splits them (its table of contents is built a line at a time in
+    Python: a tenth of reading a mailbox's mail). The blank line before a separator ends the
+    previous message, not its content; a separator without one still starts a message."""
+    starts = [match.start() for match in _MBOX_SEPARATOR_RE.finditer(data)]
+    for index, start in enumerate(starts):
+        stop = starts[index + 1] if index + 1 < len(starts) else len(data)
+        if data[stop - 2:stop] == b"\n\n" and stop - 1 > start:  # the last line was blank
+            stop -= 1
+        first_line_end = data.find(b"\n", start, stop)
+        yield data[first_line_end + 1 if first_line_end >= 0 else stop:stop]
+
+
 def read_mbox(path: Path) -> ParsedFile:
     """An mbox mailbox; each message is a record numbered by its position in the file."""
-    import mailbox
-
-    with path.open("rb") as handle:
-        starts_with_separator = handle.read(5) == b"From "
-    if not starts_with_separator:
+    data = path.read_bytes()
+    if not data.startswith(b"From "):
         raise MalformedFileError(path, "not an mbox file: it does not start with a 'From ' separator line")
-    box = mailbox.mbox(path, create=False)
 
     def records() -> Iterator[SourceRecord]:
-        try:
-            for number, key in enumerate(box.iterkeys(), start=1):
-                yield _parsed_mail(box.get_bytes(key), number)
-        finally:
-            box.close()
+        for number, message in enumerate(mbox_messages(data), start=1):
+            yield _parsed_mail(message, number)
 
     return ParsedFile(path, records(), None, "mbox")
 

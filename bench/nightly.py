@@ -69,6 +69,8 @@ class Measured:
     seconds: float
     peak_rss_mib: float
     returncode: int
+    # The peak's resident memory by kind of process (see _kind): what holds the memory then
+    peak_rss_by_process_mib: dict[str, float] = field(default_factory=dict)
     stages: dict[str, float] = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)  # each Dagster step (an ingest entity, dbt, …)
     dbt: dict = field(default_factory=dict)  # the dbt build's own timings: see dbt_timings
@@ -76,11 +78,24 @@ class Measured:
     dagster_events: float = 0.0
 
 
-def _tree_rss(process: psutil.Process) -> int:
-    total = 0
+def _kind(member: psutil.Process) -> str:
+    """What a process of the measured tree is: the pipeline's own process (Dagster, the ingest
+    writer, the publish), dbt (its DuckDB included), or a worker process (ingest parsing, GX)."""
+    command = " ".join(member.cmdline())
+    if "multiprocessing" in command:
+        return "workers"
+    if "dbt" in member.name() or "/dbt " in f"{command} ":
+        return "dbt"
+    return "pipeline"
+
+
+def _tree_rss(process: psutil.Process, kinds: dict[int, str]) -> dict[str, int]:
+    """Resident bytes of the tree by kind of process; ``kinds`` remembers each pid's kind."""
+    total: dict[str, int] = {}
     for member in [process, *process.children(recursive=True)]:
         try:
-            total += member.memory_info().rss
+            kind = kinds.get(member.pid) or kinds.setdefault(member.pid, _kind(member))
+            total[kind] = total.get(kind, 0) + member.memory_info().rss
         except psutil.Error:  # ended between the listing and the reading
             pass
     return total
@@ -88,20 +103,23 @@ def _tree_rss(process: psutil.Process) -> int:
 
 def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
     """Run ``command``, sampling the summed RSS of its process tree every 0.2 s."""
-    peak = 0
+    peak: dict[str, int] = {}
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as handle:
         child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
         watched = psutil.Process(child.pid)
         done = threading.Event()
+        kinds: dict[int, str] = {}
 
         def sample() -> None:
             nonlocal peak
             while not done.is_set():
                 try:
-                    peak = max(peak, _tree_rss(watched))
+                    now = _tree_rss(watched, kinds)
                 except psutil.Error:
                     return
+                if sum(now.values()) > sum(peak.values()):
+                    peak = now
                 done.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -109,7 +127,8 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
         returncode = child.wait()
         done.set()
         sampler.join()
-    return Measured(time.monotonic() - started, peak / 2**20, returncode)
+    return Measured(time.monotonic() - started, sum(peak.values()) / 2**20, returncode,
+                    {kind: round(rss / 2**20, 1) for kind, rss in sorted(peak.items())})
 
 
 def dataset(scale: Scale, data_dir: Path, env: dict[str, str]) -> Path:
@@ -258,6 +277,10 @@ def funnel_run(home: Path, scale: Scale, label: str, settings: dict[str, str] | 
     return measured
 
 
+def _breakdown(measured: Measured) -> str:
+    return ", ".join(f"{kind} {mib:,.0f}" for kind, mib in measured.peak_rss_by_process_mib.items())
+
+
 def reference(landing: Path, log: Path) -> tuple[Measured, dict]:
     measured = measure([sys.executable, str(ROOT / "bench" / "reference.py"), str(landing)], dict(os.environ), log)
     if measured.returncode != 0:
@@ -345,16 +368,19 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
     land(landing_all, home / "landing", dates[:-1])
     print(f"[{scale.name}] full build: {len(dates) - 1} delivery days …", flush=True)
     full = funnel_run(home, scale, "full")
-    print(f"[{scale.name}]   {full.seconds:.1f} s, peak {full.peak_rss_mib:,.0f} MiB", flush=True)
+    print(f"[{scale.name}]   {full.seconds:.1f} s, peak {full.peak_rss_mib:,.0f} MiB"
+          f" ({_breakdown(full)})", flush=True)
     land(landing_all, home / "landing", dates[-1:])
     print(f"[{scale.name}] incremental nightly: delivery {dates[-1]} …", flush=True)
     incremental = funnel_run(home, scale, "incremental")
-    print(f"[{scale.name}]   {incremental.seconds:.1f} s, peak {incremental.peak_rss_mib:,.0f} MiB", flush=True)
+    print(f"[{scale.name}]   {incremental.seconds:.1f} s, peak {incremental.peak_rss_mib:,.0f} MiB"
+          f" ({_breakdown(incremental)})", flush=True)
     changes = published_changes(home / "serving")
     print(f"[{scale.name}]   {changes_summary(changes)}", flush=True)
     print(f"[{scale.name}] a night after a settings change: another mail domain of ours, nothing new …", flush=True)
     settings_change = funnel_run(home, scale, "settings_change", SETTINGS_CHANGE)
-    print(f"[{scale.name}]   {settings_change.seconds:.1f} s, peak {settings_change.peak_rss_mib:,.0f} MiB", flush=True)
+    print(f"[{scale.name}]   {settings_change.seconds:.1f} s, peak {settings_change.peak_rss_mib:,.0f} MiB"
+          f" ({_breakdown(settings_change)})", flush=True)
     settings_changes = published_changes(home / "serving")
     print(f"[{scale.name}]   {changes_summary(settings_changes, 'the settings change')}", flush=True)
     print(f"[{scale.name}] reference (DuckDB script over the landed files) …", flush=True)

@@ -13,6 +13,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from orchestration.lib.loader import delivery_folders
 from orchestration.lib.partition_load import pending_deliveries
+from orchestration.lib.workers import shut_down_pools
 
 SOURCES = ("crm", "email", "finance", "wecom")
 
@@ -79,4 +80,8 @@ def run_pipeline(instance: dg.DagsterInstance, deliveries: tuple[str, str] | Non
     ingest = ingest_partitions(instance, *deliveries, progress=progress, tags=tags) if deliveries else None
     if ingest is not None and not ingest.success:
         return PipelineRuns(ingest, None)
+    # The ingest's parse workers hold what they last parsed (0.47 GB at a million customers)
+    # while dbt builds, at the memory peak of the whole run; the checks start workers again if
+    # they need them (a second or two).
+    shut_down_pools()
     return PipelineRuns(ingest, run_nightly(instance, progress, tags=tags))

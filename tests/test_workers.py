@@ -7,7 +7,9 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from orchestration.lib.workers import process_pool
+import psutil
+
+from orchestration.lib.workers import process_pool, shut_down_pools
 
 
 def _pid() -> int:
@@ -30,3 +32,13 @@ def test_a_pool_whose_worker_died_is_replaced_for_the_next_step():
     fresh = process_pool(2)
     assert fresh is not pool
     assert fresh.submit(_pid).result() not in (os.getpid(), victim)
+
+
+def test_shutting_down_the_pools_ends_their_workers_and_the_next_step_gets_new_ones():
+    pool = process_pool(2)
+    workers = {pool.submit(_pid).result() for _ in range(8)}
+    shut_down_pools()
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in workers)
+    fresh = process_pool(2)
+    assert fresh is not pool and fresh.submit(_pid).result() not in workers
+    shut_down_pools()

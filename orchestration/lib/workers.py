@@ -30,3 +30,11 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         pool = _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         atexit.register(pool.shutdown, cancel_futures=True)
     return pool
+
+
+def shut_down_pools() -> None:
+    """Stop the worker processes of every pool and wait for them to exit; a later step that
+    wants workers starts a new pool. Workers keep the memory of what they last worked on."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -94,7 +94,9 @@ def _tree_rss(process: psutil.Process, kinds: dict[int, str]) -> dict[str, int]:
     total: dict[str, int] = {}
     for member in [process, *process.children(recursive=True)]:
         try:
-            kind = kinds.get(member.pid) or kinds.setdefault(member.pid, _kind(member))
+            kind = kinds.get(member.pid)
+            if kind is None:
+                kind = kinds[member.pid] = _kind(member)
             total[kind] = total.get(kind, 0) + member.memory_info().rss
         except psutil.Error:  # ended between the listing and the reading
             pass
@@ -274,11 +276,9 @@ def funnel_run(home: Path, scale: Scale, label: str, settings: dict[str, str] | 
               f"tests {measured.dbt['tests_seconds']:.0f} s; slowest: " + ", ".join(
                   f"{name} {seconds:.1f} s" for name, seconds in list(measured.dbt["slowest_models"].items())[:5]),
               flush=True)
+    held = ", ".join(f"{kind} {mib:,.0f}" for kind, mib in measured.peak_rss_by_process_mib.items())
+    print(f"[{scale.name}]   {measured.seconds:.1f} s, peak {measured.peak_rss_mib:,.0f} MiB ({held})", flush=True)
     return measured
-
-
-def _breakdown(measured: Measured) -> str:
-    return ", ".join(f"{kind} {mib:,.0f}" for kind, mib in measured.peak_rss_by_process_mib.items())
 
 
 def reference(landing: Path, log: Path) -> tuple[Measured, dict]:
@@ -368,19 +368,13 @@ def bench_scale(scale: Scale, data_dir: Path, work_dir: Path) -> dict:
     land(landing_all, home / "landing", dates[:-1])
     print(f"[{scale.name}] full build: {len(dates) - 1} delivery days …", flush=True)
     full = funnel_run(home, scale, "full")
-    print(f"[{scale.name}]   {full.seconds:.1f} s, peak {full.peak_rss_mib:,.0f} MiB"
-          f" ({_breakdown(full)})", flush=True)
     land(landing_all, home / "landing", dates[-1:])
     print(f"[{scale.name}] incremental nightly: delivery {dates[-1]} …", flush=True)
     incremental = funnel_run(home, scale, "incremental")
-    print(f"[{scale.name}]   {incremental.seconds:.1f} s, peak {incremental.peak_rss_mib:,.0f} MiB"
-          f" ({_breakdown(incremental)})", flush=True)
     changes = published_changes(home / "serving")
     print(f"[{scale.name}]   {changes_summary(changes)}", flush=True)
     print(f"[{scale.name}] a night after a settings change: another mail domain of ours, nothing new …", flush=True)
     settings_change = funnel_run(home, scale, "settings_change", SETTINGS_CHANGE)
-    print(f"[{scale.name}]   {settings_change.seconds:.1f} s, peak {settings_change.peak_rss_mib:,.0f} MiB"
-          f" ({_breakdown(settings_change)})", flush=True)
     settings_changes = published_changes(home / "serving")
     print(f"[{scale.name}]   {changes_summary(settings_changes, 'the settings change')}", flush=True)
     print(f"[{scale.name}] reference (DuckDB script over the landed files) …", flush=True)

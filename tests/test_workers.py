@@ -5,9 +5,8 @@ import signal
 import time
 from concurrent.futures.process import BrokenProcessPool
 
-import pytest
-
 import psutil
+import pytest
 
 from orchestration.lib.workers import process_pool, shut_down_pools
 

@@ -294,7 +294,7 @@ _MONTHS = {name: number for number, name in enumerate(
 # The form nearly every mail's Date header takes: an optional weekday, day, month, four-digit year,
 # time with seconds, a numeric zone.
 _PLAIN_DATE_RE = re.compile(
-    r"(?:[A-Za-z]{3}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) "
+    rf"(?:[A-Za-z]{{3}}, )?(\d{{1,2}}) ({'|'.join(_MONTHS)}) (\d{{4}}) "
     r"(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})", re.ASCII)
 
 
@@ -395,7 +395,7 @@ def mbox_messages(data: bytes) -> Iterator[bytes]:
     starts = [match.start() for match in _MBOX_SEPARATOR_RE.finditer(data)]
     for index, start in enumerate(starts):
         stop = starts[index + 1] if index + 1 < len(starts) else len(data)
-        if data[stop - 2:stop] == b"\n\n" and stop - 1 > start:  # the last line was blank
+        if data[stop - 2:stop] == b"\n\n":  # a blank last line is the separator's, not the message's
             stop -= 1
         first_line_end = data.find(b"\n", start, stop)
         yield data[first_line_end + 1 if first_line_end >= 0 else stop:stop]

@@ -218,3 +218,57 @@ def test_a_mail_without_message_id_hashes_by_its_fields_so_its_copies_are_one_me
     assert len(hashes) == 3
     assert hashes["email/2026-01-01/inbox_1.eml"] == hashes["email/2026-01-01/archive_1.eml"]
     assert hashes["email/2026-01-01/inbox_2.eml"] != hashes["email/2026-01-01/inbox_1.eml"]
+
+
+def test_a_quarantined_csv_record_is_kept_whole_at_the_line_it_starts_on(tmp_path):
+    """The quarantine holds a bad record's every line, numbered by the line it starts on, as the
+    csv module split the file: a line separator that only str.splitlines breaks at (U+2028 in a
+    company name, a next-line control in a name) stays inside its field and does not shift the
+    records after it."""
+    inside = GOOD_LEAD.replace("华通科技有限公司", "华通\u2028科技有限公司").replace(",伟,", ",伟\x85,")
+    multi = GOOD_LEAD.replace("00Q1", "00Q2").replace("华通科技有限公司", '"华通\n科技有限公司"').replace(
+        "2025-08-01T02:00:00.000+0000", "yesterday")
+    extra = GOOD_LEAD.replace("00Q1", "00Q3") + ",one too many"
+    _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", f"{LEAD_HEADER}\n{inside}\n{multi}\n{extra}\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        report = load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
+        quarantined = conn.execute(
+            "SELECT source_line, reason, raw_text FROM ingest.quarantine ORDER BY source_line").fetchall()
+        loaded = conn.execute("SELECT lead_id, company, _source_line FROM raw_crm.leads").fetchall()
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (3, 1, 2)
+    assert loaded == [("00Q1", "华通\u2028科技有限公司", 2)]
+    assert quarantined == [(3, "invalid_timestamp", multi), (5, "bad_column_count", extra)]
+
+
+def test_a_csv_record_that_cannot_be_split_fails_its_file_naming_the_line(tmp_path):
+    """A quote left open runs the rest of the file into one field, past the csv module's field
+    limit: the file fails, named, with the line where the record starts (not a bare csv error)."""
+    broken = GOOD_LEAD.replace("00Q1", "00Q2").replace("华通科技有限公司", '"华通科技有限公司')
+    rest = "\n".join(GOOD_LEAD.replace("00Q1", f"00R{n}") for n in range(2000))
+    path = _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", f"{LEAD_HEADER}\n{GOOD_LEAD}\n{broken}\n{rest}\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn, pytest.raises(MalformedFileError) as error:
+        load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
+    assert error.value.path == str(path)
+    assert "the record from line 3 cannot be split" in error.value.problem and "quote" in error.value.hint
+
+
+def test_json_lines_split_only_at_line_feeds(tmp_path):
+    """JSON may hold U+2028, U+2029 and U+0085 unescaped in a string (json.dumps with
+    ensure_ascii=False writes them so): the message stays one record, its text whole, and the
+    lines after it keep their numbers; the same holds for JSON lines of API pages."""
+    from orchestration.lib.readers import read_json_lines, read_json_pages
+
+    lines = ['{"msgid": "m1", "text": {"content": "第一段\u2028第二段\u2029\x85完"}}', '{"msgid": "m2"}']
+    path = _deliver(tmp_path, "wecom", "2026-01-01", "chat.jsonl", "\r\n".join(lines) + "\r\n")
+    records = list(read_json_lines(path).records)
+    assert [(r.line, r.error, r.text) for r in records] == [(1, None, lines[0]), (2, None, lines[1])]
+    assert records[0].fields["text.content"] == "第一段\u2028第二段\u2029\x85完"
+
+    pages = ['{"errcode": 0, "external_contact_list": [{"name": "王\u2028芳"}]}',
+             '{"errcode": 0, "external_contact_list": [{"name": "李雷"}]}']
+    path = _deliver(tmp_path, "wecom", "2026-01-01", "contacts.json", "\n".join(pages) + "\n")
+    assert [r.fields for r in read_json_pages(path, "external_contact_list").records] == [
+        {"name": "王\u2028芳"}, {"name": "李雷"}]
+    path = _deliver(tmp_path, "wecom", "2026-01-01", "broken.json", pages[0] + '\n\n{"errcode": 0,\n')
+    with pytest.raises(MalformedFileError, match="invalid JSON at line 3 column"):
+        read_json_pages(path, "external_contact_list")

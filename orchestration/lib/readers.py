@@ -86,12 +86,12 @@ def file_bytes(path: Path) -> bytes:
 
 
 def read_csv(path: Path) -> ParsedFile:
+    """A CSV export → its records, each numbered by the physical line it starts on and carrying
+    every line of it (a quoted field may span lines), split once, by the csv module's own rules:
+    a second split by ``str.splitlines`` breaks also at U+2028, U+001C–U+001E and U+0085, which
+    the csv module keeps inside a field, and put another line's text beside the record."""
     text, encoding = decode_bytes(file_bytes(path), path)
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise MalformedFileError(path, "empty file: no header row")
-    # The physical lines the csv module reads, kept until its record is complete: a record's
-    # text (a quoted field may span lines) exactly as the csv module split the file.
+    # The physical lines the csv module reads, kept until its record is complete.
     consumed: list[str] = []
 
     def physical_lines() -> Iterator[str]:
@@ -100,24 +100,40 @@ def read_csv(path: Path) -> ParsedFile:
             yield physical
 
     reader = csv.reader(physical_lines())
-    headers = [h.strip() for h in next(reader)]
-    consumed.clear()
+
+    def next_record() -> tuple[int, list[str], str] | None:
+        """The next record's first line, values and text, or None at the end of the file."""
+        try:
+            values = next(reader, None)
+        except csv.Error as exc:
+            raise MalformedFileError(
+                path, f"the record from line {reader.line_num - len(consumed) + 1} cannot be split: {exc}",
+                "a quote left open takes every line after it into one field; check the export's quoting",
+            ) from exc
+        if values is None:
+            return None
+        first = reader.line_num - len(consumed) + 1
+        whole = "".join(consumed).rstrip("\r\n")
+        consumed.clear()
+        return first, values, whole
+
+    header = next_record()
+    if header is None or not any(h.strip() for h in header[1]):
+        raise MalformedFileError(path, "empty file: no header row")
+    headers = [h.strip() for h in header[1]]
 
     def records() -> Iterator[SourceRecord]:
-        for values in reader:
-            line = reader.line_num
-            whole = "".join(consumed).rstrip("\r\n")
-            consumed.clear()
-            raw = lines[line - 1] if line - 1 < len(lines) else ",".join(values)
+        while (record := next_record()) is not None:
+            line, values, whole = record
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(headers):
                 error = RowError(
                     "bad_column_count", f"{len(values)} values for {len(headers)} columns"
                 )
-                yield SourceRecord(line, None, raw, error, whole)
+                yield SourceRecord(line, None, whole, error, whole)
                 continue
-            yield SourceRecord(line, dict(zip(headers, values)), raw, None, whole)
+            yield SourceRecord(line, dict(zip(headers, values)), whole, None, whole)
 
     return ParsedFile(path, records(), headers, encoding)
 
@@ -152,20 +168,31 @@ def _load_json(path: Path) -> tuple[str, str]:
     return decode_bytes(file_bytes(path), path)
 
 
+def json_lines(text: str) -> list[str]:
+    """The lines of a JSON-lines text, split where the format splits them: at \\n (a \\r before
+    it dropped). A JSON string may hold U+2028 or U+0085 unescaped, where ``str.splitlines``
+    would break the line (and the record) in two."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def read_json_pages(path: Path, list_key: str) -> ParsedFile:
     """API response pages (one JSON object per file, or JSON lines of pages) → their list items."""
     text, encoding = _load_json(path)
     stripped = text.strip()
     if not stripped:
         raise MalformedFileError(path, "empty file")
-    try:
-        pages = [json.loads(stripped)] if stripped.startswith("{") and "\n{" not in stripped else [
-            json.loads(line) for line in stripped.splitlines() if line.strip()
-        ]
-    except json.JSONDecodeError as exc:
-        raise MalformedFileError(
-            path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
+    if stripped.startswith("{") and "\n{" not in stripped:
+        numbered = [(0, text)]  # one page: a JSON error gives its line in the file itself
+    else:
+        numbered = [(number, line) for number, line in enumerate(json_lines(text), start=1) if line.strip()]
+    pages = []
+    for number, line in numbered:
+        try:
+            pages.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise MalformedFileError(
+                path, f"invalid JSON at line {number or exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from exc
     for page in pages:
         if not isinstance(page, Mapping) or list_key not in page:
             raise MalformedFileError(path, f"not an API response page: no '{list_key}' list")
@@ -192,7 +219,7 @@ def read_json_lines(path: Path) -> ParsedFile:
     text, encoding = _load_json(path)
 
     def records() -> Iterator[SourceRecord]:
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(json_lines(text), start=1):
             if not line.strip():
                 continue
             try:

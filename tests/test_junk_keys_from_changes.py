@@ -57,3 +57,32 @@ def test_junk_keys_are_counted_from_the_changes_alone(copied_home, tmp_path):
 
     # a night under another limit counts every key again
     assert scoped(run_models(copied_home, tmp_path / "target_other_limit", MODEL)) == set()
+
+
+def test_a_scope_holding_the_only_junk_key_is_still_used(copied_home, tmp_path):
+    """Under a limit that leaves one junk key (as at a million customers: the front-desk phone
+    new leads type in), a night that gives that key one more holder has the whole table in its
+    scope. A scope of so few rows is used all the same (changed_rows_small_scope_rows): the key
+    is counted again from its holders alone, not every key, and the table equals a rebuild's.
+    With the small scope set to none, the same night computes every key (the share rule)."""
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        (top_type, top_value, top), (_, _, second) = conn.execute(
+            f"SELECT key_type, key_value, count(*) FROM {KEYS} GROUP BY ALL ORDER BY 3 DESC, 1, 2 LIMIT 2").fetchall()
+    assert top > second, "the demo must have one key held by the most records"
+    one_junk = ["--vars", json.dumps({"identity_max_records_per_key": second})]
+    run_models(copied_home, tmp_path / "target_first", MODEL, *one_junk)
+    assert table(copied_home, "intermediate.int_identity__junk_keys")["key_value"].tolist() == [top_value]
+    with duckdb.connect(str(copied_home.warehouse)) as conn:
+        conn.execute(f"INSERT INTO {KEYS} BY NAME SELECT 'crm:lead:night-lead' AS record_id, ? AS key_type, "
+                     "? AS key_value, now() AS written_at", [top_type, top_value])
+    share_rule_only = copy_home(copied_home, tmp_path / "share_rule_only")
+    rebuilt = copy_home(copied_home, tmp_path / "rebuilt")
+
+    assert scoped(run_models(copied_home, tmp_path / "target_incremental", MODEL, *one_junk)) == set(MODEL)
+    assert scoped(run_models(rebuilt, tmp_path / "target_rebuilt", MODEL, "--full-refresh", *one_junk)) == set()
+    incremental, full = (table(home, "intermediate.int_identity__junk_keys") for home in (copied_home, rebuilt))
+    assert_equal_but_tampered(incremental, full, "int_identity__junk_keys")
+    assert full["records"].tolist() == [top + 1]
+
+    no_small_scope = ["--vars", json.dumps({"identity_max_records_per_key": second, "changed_rows_small_scope_rows": 0})]
+    assert scoped(run_models(share_rule_only, tmp_path / "target_share", MODEL, *no_small_scope)) == set()

@@ -13,6 +13,8 @@ the stamp of the build before."""
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 from conftest import Home, dbt
@@ -181,3 +183,65 @@ def test_other_code_labels_every_record_again(copied_home, tmp_path):
         assert after == _expected_components(conn)
         assert conn.execute("SELECT count(*) FROM intermediate.int_identity__components "
                             "WHERE neighbours = 'tampered'").fetchone() == (0,)
+
+
+def _member_sets(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """(md5 of the sorted member record ids joined by '|', customer_key) → members, per customer,
+    from the components (computed here, not by the model)."""
+    members: dict[str, list[str]] = {}
+    for record, customer in conn.execute(
+            "SELECT record_id, customer_key FROM intermediate.int_identity__components").fetchall():
+        members.setdefault(customer, []).append(record)
+    return {(hashlib.md5("|".join(sorted(records)).encode()).hexdigest(), customer): len(records)
+            for customer, records in members.items()}
+
+
+def _history(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], tuple[int, bool]]:
+    return {(fingerprint, customer): (records, retired) for fingerprint, customer, records, retired in conn.execute(
+        "SELECT member_fingerprint, customer_key, member_records, retired_at IS NOT NULL "
+        "FROM intermediate.int_identity__key_history").fetchall()}
+
+
+def test_key_history_fingerprints_again_only_the_customers_labelled_since(copied_home, tmp_path):
+    """After a night's relabelling (customers merged, parted, joined by a new record), the key
+    history holds every current member set as current and retires every other set it held as
+    current, the customer gone in the merge included; a customer with no member labelled since
+    is not fingerprinted again: its held row, made wrong here on purpose, is left as it was."""
+    changed = _change_inputs(copied_home)
+    near_changes = {record for value in changed.values()
+                    for record in ((value,) if isinstance(value, str) else value)}
+    with duckdb.connect(str(copied_home.warehouse)) as conn:
+        (labelled_before,) = conn.execute("SELECT max(written_at) FROM intermediate.int_identity__components").fetchone()
+        # a customer of one record, none of those changed: its keys are its own, so nothing moves it
+        untouched = conn.execute(
+            "SELECT min(customer_key) FROM (SELECT customer_key FROM intermediate.int_identity__components "
+            "GROUP BY customer_key HAVING count(*) = 1 AND NOT list_has_any(list(record_id), ?))",
+            [sorted(near_changes)]).fetchone()[0]
+        conn.execute("UPDATE intermediate.int_identity__key_history SET member_fingerprint = 'tampered' "
+                     "WHERE customer_key = ? AND retired_at IS NULL", [untouched])
+        before = _history(conn)
+    done = dbt("run", "--select", "int_identity__components", "int_identity__key_history",
+               target=tmp_path / "target", home=copied_home)
+    assert done.returncode == 0, done.stdout[-3000:]
+    compiled = tmp_path.joinpath("target", "compiled", "sales_funnel", "models", "intermediate",
+                                 "int_identity__key_history.sql").read_text(encoding="utf-8")
+    assert "changed_customers as" in compiled  # from the mark
+
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        after = _history(conn)
+        expected = _member_sets(conn)
+        relabelled = {customer for (customer,) in conn.execute(
+            "SELECT DISTINCT customer_key FROM intermediate.int_identity__components WHERE written_at > ?",
+            [labelled_before]).fetchall()}
+    assert relabelled and untouched not in relabelled
+    # not looked at: a run comparing every customer would retire the tampered set, add the true one
+    (true_set,) = [pair for pair in expected if pair[1] == untouched]
+    assert after[("tampered", untouched)] == (1, False) and true_set not in after
+    after.pop(("tampered", untouched))
+    expected.pop(true_set)
+    held_current = {pair for pair, (_, retired) in before.items() if not retired and pair[1] != untouched}
+    newly_retired = {pair for pair, (_, retired) in after.items() if retired and pair in held_current}
+    assert newly_retired == held_current - set(expected)
+    assert any(customer not in {c for _, c in expected} for _, customer in newly_retired)  # gone in the merge
+    assert {pair: records for pair, (records, retired) in after.items() if not retired} == expected
+    assert len({fingerprint for fingerprint, _ in after}) == len(after)  # customer_keys_stable_across_runs

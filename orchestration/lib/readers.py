@@ -87,9 +87,10 @@ def file_bytes(path: Path) -> bytes:
 
 def read_csv(path: Path) -> ParsedFile:
     """A CSV export → its records, each numbered by the physical line it starts on and carrying
-    every line of it (a quoted field may span lines), split once, by the csv module's own rules:
-    a second split by ``str.splitlines`` breaks also at U+2028, U+001C–U+001E and U+0085, which
-    the csv module keeps inside a field, and put another line's text beside the record."""
+    every line of it (a quoted field may span lines). The file is split once, by the csv
+    module's rules: ``str.splitlines`` also breaks at U+2028, U+001C–U+001E and U+0085, which the
+    csv module keeps inside a field, so numbering lines by it put another line's text beside a
+    record."""
     text, encoding = decode_bytes(file_bytes(path), path)
     # The physical lines the csv module reads, kept until its record is complete.
     consumed: list[str] = []

@@ -83,13 +83,16 @@ def funnel(*args: str, home: Home | None = None, timeout: int = 900) -> subproce
                           env=command_env(home), capture_output=True, text=True, timeout=timeout)
 
 
-def dbt(*args: str, target: Path, home: Home | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the installed `dbt` on the project against ``home``'s warehouse (default: the
-    environment's), its artifacts (manifest, run results, compiled SQL) written to ``target``."""
+def dbt(*args: str, target: Path, home: Home | None = None, timeout: int = 900,
+        project: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `dbt` on the project (or a copy of it, ``project``) against ``home``'s
+    warehouse (default: the environment's), its artifacts (manifest, run results, compiled SQL)
+    written to ``target``."""
     from orchestration.settings import DBT_PROJECT_DIR
 
-    return subprocess.run([str(BIN / "dbt"), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                           str(DBT_PROJECT_DIR), "--target-path", str(target)],
+    project = project or DBT_PROJECT_DIR
+    return subprocess.run([str(BIN / "dbt"), *args, "--project-dir", str(project), "--profiles-dir",
+                           str(project), "--target-path", str(target)],
                           env=command_env(home), capture_output=True, text=True, timeout=timeout)
 
 

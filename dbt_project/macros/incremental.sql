@@ -104,10 +104,37 @@
 {%- endmacro %}
 
 
-{#- The calling model's code, hashed: an incremental model that keeps rows computed by an earlier
-    version of itself stamps them with it, so that a new version computes them again. -#}
+{#- The calling model's code, hashed with the code of the project's macros it calls: an
+    incremental model that keeps rows computed by an earlier version of itself stamps them with
+    it, so that a new version computes them again — of the model, or of a macro it calls (a
+    classification rule, a normalisation, a scope), which the model's own text does not show. -#}
 {% macro code_fingerprint() -%}
-    {{- return(local_md5(model.raw_code)) -}}
+    {{- return(local_md5(model.raw_code ~ '|' ~ project_macros_code(model.depends_on.macros))) -}}
+{%- endmacro %}
+
+
+{#- The code of the project's macros among ``macro_ids`` (unique ids, as a node's
+    depends_on.macros lists them) and of every project macro these call, and so on, each once, in
+    the order of their ids. A macro of dbt's counts by the project's implementations that dbt
+    dispatches it to (default__test_unique for test_unique); dbt's own code changes only with
+    its version. -#}
+{% macro project_macros_code(macro_ids) -%}
+    {%- set prefix = 'macro.' ~ project_name ~ '.' -%}
+    {%- set queue = macro_ids | list -%}
+    {%- set code = {} -%}
+    {#- the loop walks the list as it grows: each macro found adds the macros it calls -#}
+    {%- for macro_id in queue -%}
+        {%- set name = macro_id.split('.')[-1] -%}
+        {%- for candidate in ([name] if macro_id.startswith(prefix) else [adapter.type() ~ '__' ~ name, 'default__' ~ name]) -%}
+            {%- set found = context.get(candidate) -%}
+            {%- if found is not none and found.macro is defined and found.macro.package_name == project_name
+                  and found.macro.unique_id not in code -%}
+                {%- do code.update({found.macro.unique_id: found.macro.macro_sql}) -%}
+                {%- do queue.extend(found.macro.depends_on.macros) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{- return(code | dictsort | map('last') | join('\n')) -}}
 {%- endmacro %}
 
 

@@ -16,13 +16,13 @@
 
     A test's mark (a row of <model>__tested) is left by the on-run-end hook of a dbt build or
     test in which the test ran and passed: the newest stamp the model then holds
-    (tested_through), the run's start (marked_at) and a fingerprint of the model's code. A later
-    run stamps what it writes later still (with its start, or, in a staging model, with the load
-    time of a raw version newer than any it holds), so a row stamped at or before the mark was
-    there, as it is, when the test last passed, or was read by an earlier pass. A test reads its
-    whole model when it has no mark (a new test, or one whose arguments, and so its name,
-    changed), when the model's code changed since, on --full-refresh, or with the var
-    test_changed_rows_only set to false. A failed, warned or skipped test keeps its
+    (tested_through), the run's start (marked_at) and a fingerprint of the model's code and of
+    the test's (tested_fingerprint). A later run stamps what it writes later still (with its
+    start, or, in a staging model, with the load time of a raw version newer than any it holds),
+    so a row stamped at or before the mark was there, as it is, when the test last passed, or was
+    read by an earlier pass. A test reads its whole model when it has no mark (a new test, or one
+    whose arguments, and so its name, changed), when the model's code or the test's macros
+    changed since, on --full-refresh, or with the var test_changed_rows_only set to false. A failed, warned or skipped test keeps its
     mark, so that its next run reads again everything written since.
 
     A model opts in by naming its stamp column (config stamp_column) with a unique_key; a view
@@ -57,7 +57,7 @@
     {%- endif -%}
     {%- set rows = run_query("select strftime(tested_through at time zone 'UTC', '%Y-%m-%d %H:%M:%S.%f') || '+00' from "
                              ~ marks ~ " where test = '" ~ this.identifier ~ "' and fingerprint = '"
-                             ~ tested_fingerprint(node, stamped_node) ~ "'" ~ not_rebuilt_since).rows -%}
+                             ~ tested_fingerprint(node, stamped_node, context['model']) ~ "'" ~ not_rebuilt_since).rows -%}
     {%- if rows | length != 1 -%}
         {{- return(none) -}}
     {%- endif -%}
@@ -112,11 +112,14 @@
 {%- endmacro %}
 
 
-{#- What a test's mark is valid under: the code of the model (and of the model a view is
-    published from) and the version of the scoping here. A test whose arguments change has
-    another name, and so no mark. -#}
-{% macro tested_fingerprint(node, stamped_node) -%}
-    {{- return(local_md5('tested_rows v1|' ~ node.checksum.checksum ~ '|' ~ stamped_node.checksum.checksum)) -}}
+{#- What the mark of the data test ``test_node`` is valid under: the code of the model (and of the
+    model a view is published from), and the code of the test (its macros: a generic test of the
+    project, or the project's versions of dbt's, and the scoping here that they call). A test
+    whose arguments change has another name, and so no mark; one whose macro changes — a check
+    made stricter — reads every row again once, as a new test would. -#}
+{% macro tested_fingerprint(node, stamped_node, test_node) -%}
+    {{- return(local_md5('tested_rows v2|' ~ node.checksum.checksum ~ '|' ~ stamped_node.checksum.checksum
+                         ~ '|' ~ project_macros_code(test_node.depends_on.macros))) -}}
 {%- endmacro %}
 
 
@@ -172,21 +175,40 @@
           and result.node.attached_node -%}
         {%- do passed.setdefault(result.node.attached_node, []).append(result.node.alias) -%}
     {%- endfor -%}
+    {#- every data test of those models, run or not: a mark no longer valid for its test goes -#}
+    {%- set tests_of = {} -%}
+    {%- for test_node in graph.nodes.values() if test_node.resource_type == 'test'
+          and test_node.attached_node in passed -%}
+        {%- do tests_of.setdefault(test_node.attached_node, []).append(test_node) -%}
+    {%- endfor -%}
     {%- for model_id, tests in passed.items() -%}
         {%- set node = graph.nodes.get(model_id) -%}
         {%- set stamped_node = stamped_node_of(node) if node is not none else none -%}
         {%- if stamped_node is not none -%}
             {%- set marks = side_relation(node_relation(node), 'tested') -%}
-            {%- set fingerprint = tested_fingerprint(node, stamped_node) -%}
-            {%- set tested = "('" ~ tests | join("'), ('") ~ "')" -%}
+            {%- set fingerprints = {} -%}
+            {%- for test_node in tests_of[model_id] -%}
+                {%- do fingerprints.update({test_node.alias: tested_fingerprint(node, stamped_node, test_node)}) -%}
+            {%- endfor -%}
+            {%- set valid = [] -%}
+            {%- for test, fingerprint in fingerprints | dictsort -%}
+                {%- do valid.append("('" ~ test ~ "', '" ~ fingerprint ~ "')") -%}
+            {%- endfor -%}
+            {%- set tested = [] -%}
+            {%- for test in tests -%}
+                {%- do tested.append("('" ~ test ~ "', '" ~ fingerprints[test] ~ "')") -%}
+            {%- endfor -%}
             {%- set record -%}
             create table if not exists {{ marks }} (test varchar, tested_through timestamptz, fingerprint varchar);
             alter table {{ marks }} add column if not exists marked_at timestamptz;
-            delete from {{ marks }} where fingerprint <> '{{ fingerprint }}' or test in (select * from (values {{ tested }}));
+            delete from {{ marks }} as mark
+            where mark.test in (select test from (values {{ tested | join(', ') }}) as passed (test, fingerprint))
+               or not exists (select 1 from (values {{ valid | join(', ') }}) as valid (test, fingerprint)
+                              where valid.test = mark.test and valid.fingerprint = mark.fingerprint);
             insert into {{ marks }} (test, tested_through, fingerprint, marked_at)
             select test, (select coalesce(max({{ stamped_node.config.stamp_column }}), '-infinity'::timestamptz)
-                          from {{ node_relation(stamped_node) }}), '{{ fingerprint }}', {{ written_at() }}
-            from (values {{ tested }}) as passed (test)
+                          from {{ node_relation(stamped_node) }}), fingerprint, {{ written_at() }}
+            from (values {{ tested | join(', ') }}) as passed (test, fingerprint)
             {%- endset -%}
             {%- do run_query(record) -%}
         {%- endif -%}

@@ -119,7 +119,7 @@
     made stricter — reads every row again once, as a new test would. -#}
 {% macro tested_fingerprint(node, stamped_node, test_node) -%}
     {{- return(local_md5('tested_rows v2|' ~ node.checksum.checksum ~ '|' ~ stamped_node.checksum.checksum
-                         ~ '|' ~ project_macros_code(test_node.depends_on.macros))) -}}
+                         ~ '|' ~ project_macros_code(parsed_macro_ids(test_node)))) -}}
 {%- endmacro %}
 
 

@@ -3,6 +3,7 @@ copies of a home, one built incrementally and one from scratch, compared table b
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,12 @@ import duckdb
 import pandas as pd
 
 from conftest import Home, dbt, write_instance_config
+
+
+def run_results(target: Path) -> dict[str, dict]:
+    """The results of the dbt invocation whose artifacts are in ``target``, by node name."""
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    return {result["unique_id"].split(".")[2]: result for result in results}
 
 
 def copy_home(home: Home, root: Path) -> Home:

@@ -11,13 +11,13 @@ marks no longer hold, so every row is computed, or checked, again)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import duckdb
 
 from conftest import dbt
+from scoped_runs import run_results
 from orchestration.settings import DBT_PROJECT_DIR
 
 
@@ -36,8 +36,8 @@ def _project_with_edited_macro(root: Path, file: str, macro: str) -> Path:
 
 
 def _statuses(target: Path) -> dict[str, str]:
-    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
-    return {result["unique_id"].split(".")[2]: result["status"] for result in results
+    """The status of each data test of the dbt invocation whose artifacts are in ``target``."""
+    return {name: result["status"] for name, result in run_results(target).items()
             if result["unique_id"].startswith("test.")}
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from conftest import dbt
+from scoped_runs import run_results
 
 KEYS = "intermediate.int_identity__record_keys"
 TOUCHES = "intermediate.int_touchpoints"
@@ -45,16 +46,11 @@ def _execute(home, sql: str) -> None:
 def _test(home, target: Path, select: str, *extra: str) -> dict[str, tuple[str, int]]:
     """`dbt test` of ``select``: each test's name → (status, failing rows)."""
     dbt("test", "--select", select, *extra, target=target, home=home)
-    return {name: (result["status"], result["failures"]) for name, result in _results(target).items()}
-
-
-def _results(target: Path) -> dict[str, dict]:
-    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
-    return {result["unique_id"].split(".")[2]: result for result in results}
+    return {name: (result["status"], result["failures"]) for name, result in run_results(target).items()}
 
 
 def _compiled(target: Path, name: str) -> str:
-    return _results(target)[name]["compiled_code"]
+    return run_results(target)[name]["compiled_code"]
 
 
 UNIQUE_KEYS = "unique_combination_of_columns_int_identity__record_keys_record_id__key_type__key_value"

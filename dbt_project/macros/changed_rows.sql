@@ -160,9 +160,8 @@
     rows that have one of them. A scope of at most var('changed_rows_small_scope_rows') rows held
     is used whatever its share: comparing so few rows costs nothing, whereas computing the model
     whole may cost much (int_identity__junk_keys holds one row at a million customers, the
-    front-desk phone that new leads type in most nights: in scope, it made a quarter of the
-    table, and the model grouped all six million keys instead of the thousand a night
-    touches). -#}
+    front-desk phone that new leads type in most nights: the thousand key values of a night's
+    scope, counted against that one row, sent the model to group all six million keys). -#}
 {% macro changed_rows_scope_query(query) -%}
     {%- if not execute or query is none -%}
         {{- return(query) -}}

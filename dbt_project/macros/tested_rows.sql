@@ -22,8 +22,9 @@
     so a row stamped at or before the mark was there, as it is, when the test last passed, or was
     read by an earlier pass. A test reads its whole model when it has no mark (a new test, or one
     whose arguments, and so its name, changed), when the model's code or the test's macros
-    changed since, on --full-refresh, or with the var test_changed_rows_only set to false. A failed, warned or skipped test keeps its
-    mark, so that its next run reads again everything written since.
+    changed since, on --full-refresh, or with the var test_changed_rows_only set to false. A
+    failed, warned or skipped test keeps its mark, so that its next run reads again everything
+    written since.
 
     A model opts in by naming its stamp column (config stamp_column) with a unique_key; a view
     published row for row from such a model (meta publish_changes_from) is scoped through the

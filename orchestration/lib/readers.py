@@ -102,19 +102,22 @@ def read_csv(path: Path) -> ParsedFile:
 
     reader = csv.reader(physical_lines())
 
+    def first_line() -> int:
+        """The line the record being read starts on (the csv module counts the lines it read)."""
+        return reader.line_num - len(consumed) + 1
+
     def next_record() -> tuple[int, list[str], str] | None:
         """The next record's first line, values and text, or None at the end of the file."""
         try:
             values = next(reader, None)
         except csv.Error as exc:
             raise MalformedFileError(
-                path, f"the record from line {reader.line_num - len(consumed) + 1} cannot be split: {exc}",
+                path, f"the record from line {first_line()} cannot be split: {exc}",
                 "a quote left open takes every line after it into one field; check the export's quoting",
             ) from exc
         if values is None:
             return None
-        first = reader.line_num - len(consumed) + 1
-        whole = "".join(consumed).rstrip("\r\n")
+        first, whole = first_line(), "".join(consumed).rstrip("\r\n")
         consumed.clear()
         return first, values, whole
 

@@ -311,19 +311,21 @@ def published_changes(serving: Path) -> dict[str, dict[str, int]]:
     versions = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     if len(versions) < 2:
         return {}
-    before, after = versions[-2], versions[-1]
+    from orchestration.lib.serving_store import parquet_tables
+
+    before, after = (parquet_tables(version) for version in versions[-2:])
     changes: dict[str, dict[str, int]] = {}
     with duckdb.connect() as conn:
         conn.execute("SET enable_progress_bar = false")
-        for path in sorted(after.glob("*.parquet")):
-            if path.stem == "publish_log":
+        for name, path in after.items():
+            if name == "publish_log":
                 continue
-            rows = conn.execute(f"SELECT count(*) FROM read_parquet({str(path)!r})").fetchone()[0]
+            rows = conn.execute(f"SELECT count(*) FROM read_parquet({path!r})").fetchone()[0]
             try:
-                added, gone = rows_apart(conn, _comparable(conn, path), _comparable(conn, before / path.name))
-            except duckdb.Error:  # new table, or its columns changed: every row is new
+                added, gone = rows_apart(conn, _comparable(conn, path), _comparable(conn, before[name]))
+            except (duckdb.Error, KeyError):  # new table, or its columns changed: every row is new
                 added, gone = rows, 0
-            changes[path.stem] = {"rows": rows, "new_or_changed": added, "gone_or_changed": gone}
+            changes[name] = {"rows": rows, "new_or_changed": added, "gone_or_changed": gone}
     return changes
 
 
@@ -335,15 +337,15 @@ def rows_apart(conn, left: str, right: str) -> tuple[int, int]:
     return only_left, only_right
 
 
-def _comparable(conn, path: Path) -> str:
-    """The Parquet file as a subquery whose floating-point columns are rounded to 9 decimals: a
-    rate or mean is compared as a value, not as bits. (Before the marts summed means exactly, a
-    parallel sum's order moved them in their last bits from one build of the same data to the
-    next: three quarters of the rows of mart_response and mart_win_rate at L.)"""
-    columns = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({str(path)!r})").fetchall()
+def _comparable(conn, path: str) -> str:
+    """The Parquet file (or a glob of parts) as a subquery whose floating-point columns are rounded
+    to 9 decimals: a rate or mean is compared as a value, not as bits. (Before the marts summed
+    means exactly, a parallel sum's order moved them in their last bits from one build of the same
+    data to the next: three quarters of the rows of mart_response and mart_win_rate at L.)"""
+    columns = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({path!r})").fetchall()
     select = ", ".join(f'round("{name}", 9) AS "{name}"' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
                        for name, kind, *_ in columns)
-    return f"(SELECT {select} FROM read_parquet({str(path)!r}))"
+    return f"(SELECT {select} FROM read_parquet({path!r}))"
 
 
 def code_version() -> str:

@@ -21,13 +21,15 @@ from pathlib import Path
 from nightly import ROOT, SCALES, delivery_dates, land, measure, pipeline_env, rows_apart
 
 
-def published_tables(home: Path) -> dict[str, Path]:
-    """The current published Parquet file of each table of a home."""
-    current = home / "serving" / "parquet" / "current"
-    return {path.stem: path for path in sorted(current.glob("*.parquet")) if path.stem != "publish_log"}
+def published_tables(home: Path) -> dict[str, str]:
+    """What to read each table of a home's current Parquet version by (its file, or its parts)."""
+    from orchestration.lib.serving_store import parquet_tables
+
+    tables = parquet_tables(home / "serving" / "parquet" / "current")
+    return {name: path for name, path in tables.items() if name != "publish_log"}
 
 
-def differences(left: dict[str, Path], right: dict[str, Path]) -> dict[str, tuple[int, int]]:
+def differences(left: dict[str, str], right: dict[str, str]) -> dict[str, tuple[int, int]]:
     """(rows only in left, rows only in right) of every table that differs, exactly; a table
     missing on one side counts all its rows."""
     import duckdb
@@ -38,11 +40,11 @@ def differences(left: dict[str, Path], right: dict[str, Path]) -> dict[str, tupl
         for name in sorted(left.keys() | right.keys()):
             if name not in left or name not in right:
                 present = left.get(name) or right[name]
-                rows = conn.execute(f"SELECT count(*) FROM read_parquet({str(present)!r})").fetchone()[0]
+                rows = conn.execute(f"SELECT count(*) FROM read_parquet({present!r})").fetchone()[0]
                 found[name] = (rows, 0) if name in left else (0, rows)
                 continue
-            only_left, only_right = rows_apart(conn, f"read_parquet({str(left[name])!r})",
-                                               f"read_parquet({str(right[name])!r})")
+            only_left, only_right = rows_apart(conn, f"read_parquet({left[name]!r})",
+                                               f"read_parquet({right[name]!r})")
             if only_left or only_right:
                 found[name] = (only_left, only_right)
     return found

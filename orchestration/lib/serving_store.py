@@ -8,6 +8,11 @@ is never cut off. A keyed table in which no key changed is not written again: it
 hard link to the previous version's (files are never modified once written, so versions can share
 them). Writing the Parquet files is most of a publication (six seconds for 900 MB at a million
 customers), and after a settings change, or a night retried on the same data, nothing changes.
+A large fact table may be written in monthly parts instead (``parquet/<version>/<table>/
+<YYYY-MM>.parquet``, by the UTC month of a timestamp column): a night's new and changed rows
+fall in the last month or two, so only those parts are written again and the other parts are
+hard links to the previous version's, as an unchanged table is; the whole table is the folder's
+files together. A table without rows is one empty file, ``empty.parquet``.
 
 A new version starts as a copy of the current file. A table with a key (a column the gate has
 proved unique and not null) and the same columns as before is brought up to date by difference:
@@ -153,25 +158,39 @@ def _columns(conn: duckdb.DuckDBPyConnection, schema: str, name: str, database: 
     ).fetchall()
 
 
+def _part_number(column: str, alias: str | None = None) -> str:
+    """SQL for the month part of a row: YYYYMM of ``column`` in UTC (the connection's time zone,
+    see publish_tables), 0 for a row without one."""
+    c = (f"{alias}." if alias else "") + quote_identifier(column)
+    return f"coalesce(year({c}) * 100 + month({c}), 0)"
+
+
 def _rewrite_changed_keys(conn: duckdb.DuckDBPyConnection, source: str, target: str, key: str,
-                          columns: Sequence[str]) -> int:
+                          columns: Sequence[str], part_column: str | None = None) -> tuple[int, set[int]]:
     """Write into ``target`` the keys of the temporary table ``changed_keys`` (made by the caller):
     its rows of those keys deleted, ``source``'s rows of them inserted; the temporary table is
-    dropped. Returns how many keys that was."""
+    dropped. Returns how many keys that was and, for a table in monthly parts (``part_column``),
+    the parts those rows were in or are now in (the parts whose rows changed)."""
     k = quote_identifier(key)
     new = ", ".join(f"new.{quote_identifier(column)}" for column in columns)
     changed = conn.execute("SELECT count(*) FROM changed_keys").fetchone()[0]
+    parts: set[int] = set()
     if changed:
+        if part_column is not None:
+            parts = {number for (number,) in conn.execute(" UNION ".join(
+                f"SELECT DISTINCT {_part_number(part_column, 'held')} FROM {table} AS held "
+                f"SEMI JOIN changed_keys ON changed_keys.{k} = held.{k}" for table in (target, source))).fetchall()}
         conn.execute(f"DELETE FROM {target} AS held USING changed_keys WHERE held.{k} = changed_keys.{k}")
         conn.execute(f"INSERT INTO {target} SELECT {new} FROM {source} AS new SEMI JOIN changed_keys ON changed_keys.{k} = new.{k}")
     conn.execute("DROP TABLE changed_keys")
-    return changed
+    return changed, parts
 
 
 def _update_by_difference(conn: duckdb.DuckDBPyConnection, source: str, target: str, key: str,
-                          columns: Sequence[str]) -> int:
+                          columns: Sequence[str], part_column: str | None = None) -> tuple[int, set[int]]:
     """Make ``target`` hold ``source``'s rows, writing only the keys whose row differs (new, gone
-    or changed in any column, NULLs included); returns how many keys that was."""
+    or changed in any column, NULLs included); returns how many keys that was, and the parts they
+    changed (_rewrite_changed_keys)."""
     k = quote_identifier(key)
     held, new = (", ".join(f"{alias}.{quote_identifier(column)}" for column in columns) for alias in ("held", "new"))
     conn.execute(
@@ -179,7 +198,7 @@ def _update_by_difference(conn: duckdb.DuckDBPyConnection, source: str, target: 
         f"SELECT coalesce(new.{k}, held.{k}) AS {k} FROM {source} AS new FULL JOIN {target} AS held ON held.{k} = new.{k} "
         f"WHERE held.{k} IS NULL OR new.{k} IS NULL OR ({held}) IS DISTINCT FROM ({new})"
     )
-    return _rewrite_changed_keys(conn, source, target, key, columns)
+    return _rewrite_changed_keys(conn, source, target, key, columns, part_column)
 
 
 def _qualified(name: str) -> str:
@@ -200,11 +219,13 @@ def _still_holds(conn: duckdb.DuckDBPyConnection, log: ChangeLog, stamp: datetim
 
 
 def _update_from_change_log(conn: duckdb.DuckDBPyConnection, source: str, target: str, key: str,
-                            columns: Sequence[str], log: ChangeLog, since: datetime) -> tuple[int, bool]:
+                            columns: Sequence[str], log: ChangeLog, since: datetime,
+                            part_column: str | None = None) -> tuple[int, set[int], bool]:
     """Make ``target`` (``source``'s rows when the newest stamp was ``since``) hold ``source``'s
     rows by writing the keys ``log`` has stamped or logged as removed since then; returns how many
-    keys that was, and False when the result holds another number of rows than ``source`` (only a
-    removal missing from the log can cause it), the target then being only partly up to date."""
+    keys that was, the parts they changed (_rewrite_changed_keys), and False when the result holds
+    another number of rows than ``source`` (only a removal missing from the log can cause it), the
+    target then being only partly up to date."""
     k = quote_identifier(key)
     relation, removed = _qualified(log.relation), _qualified(log.removed_log)
     conn.execute(
@@ -213,9 +234,9 @@ def _update_from_change_log(conn: duckdb.DuckDBPyConnection, source: str, target
         f"UNION SELECT {k} FROM {removed} WHERE removed_at > $since",
         {"since": since},
     )
-    changed = _rewrite_changed_keys(conn, source, target, key, columns)
+    changed, parts = _rewrite_changed_keys(conn, source, target, key, columns, part_column)
     (held,), (wanted,) = (conn.execute(f"SELECT count(*) FROM {table}").fetchall() for table in (target, source))
-    return changed, held == wanted
+    return changed, parts, held == wanted
 
 
 def _definition(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
@@ -258,26 +279,40 @@ def _previous_sources(conn: duckdb.DuckDBPyConnection, version: str | None) -> d
     return {name: _Source(definition, stamp) for name, definition, stamp in rows}
 
 
+@dataclass(frozen=True)
+class _Written:
+    """How a table of the new version was brought up to date: the keys written (None: copied
+    whole), whether its change log gave them, and the monthly parts whose rows changed (None: all,
+    or a table not in parts)."""
+
+    keys: int | None
+    from_change_log: bool = False
+    parts: frozenset[int] | None = None
+
+
 def _publish_table(conn: duckdb.DuckDBPyConnection, schema: str, name: str, key: str | None,
-                   log: ChangeLog | None, previous: _Source | None, source_now: _Source) -> tuple[int | None, bool]:
+                   log: ChangeLog | None, previous: _Source | None, source_now: _Source,
+                   part_column: str | None = None) -> _Written:
     """Bring ``main.<name>`` of the new version (a copy of the previous one, or empty) to the
     warehouse's table: from its change log where it has one and may use it (module docstring),
-    else by difference when it has a key and its columns are unchanged, else whole. Returns the
-    keys written (None: copied whole) and whether the change log did it."""
+    else by difference when it has a key and its columns are unchanged, else whole."""
     source, target = f"warehouse.{quote_identifier(schema)}.{quote_identifier(name)}", f"main.{quote_identifier(name)}"
     columns = _columns(conn, schema, name, database="warehouse")
     if key is not None and columns and columns == _columns(conn, "main", name):
         names = [column for column, _ in columns]
         if (log is not None and previous is not None and previous.newest_stamp is not None
                 and previous.definition == source_now.definition and _still_holds(conn, log, previous.newest_stamp)):
-            written, complete = _update_from_change_log(conn, source, target, key, names, log, previous.newest_stamp)
+            written, parts, complete = _update_from_change_log(conn, source, target, key, names, log,
+                                                               previous.newest_stamp, part_column)
             if complete:
-                return written, True
-            return written + _update_by_difference(conn, source, target, key, names), False
-        return _update_by_difference(conn, source, target, key, names), False
+                return _Written(written, True, frozenset(parts) if part_column else None)
+            more, more_parts = _update_by_difference(conn, source, target, key, names, part_column)
+            return _Written(written + more, False, frozenset(parts | more_parts) if part_column else None)
+        written, parts = _update_by_difference(conn, source, target, key, names, part_column)
+        return _Written(written, False, frozenset(parts) if part_column else None)
     conn.execute(f"DROP TABLE IF EXISTS {target}")
     conn.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
-    return None, False
+    return _Written(None)
 
 
 def _drop_unpublished(conn: duckdb.DuckDBPyConnection, published: set[str]) -> None:
@@ -297,17 +332,20 @@ def publish_tables(
     run_id: str,
     keys: Mapping[str, str] | None = None,
     change_logs: Mapping[str, ChangeLog] | None = None,
+    parquet_parts: Mapping[str, str] | None = None,
 ) -> PublishedVersion:
     """Copy ``tables`` ((schema, name) in the warehouse) into a new serving version and swap it in.
     ``keys`` names a table's key column (unique and not null in the warehouse), which lets it be
     updated by difference from the previous version; ``change_logs`` where the warehouse records
-    which of a keyed table's keys changed, which spares comparing its rows."""
+    which of a keyed table's keys changed, which spares comparing its rows; ``parquet_parts`` the
+    tables written as Parquet in monthly parts, each by the month of its timestamp column named."""
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     published_at = datetime.now(timezone.utc)
     version = published_at.strftime("%Y%m%dT%H%M%S%fZ")
     staging = serving_path.with_name(f".{serving_path.name}.{version}.tmp")
-    keys, change_logs = keys or {}, change_logs or {}
+    keys, change_logs, parquet_parts = keys or {}, change_logs or {}, parquet_parts or {}
     row_counts: dict[str, int] = {}
+    changed_parts: dict[str, frozenset[int] | None] = {}
     keys_written: dict[str, int] = {}
     sources: dict[str, _Source] = {}
     from_change_log: list[str] = []
@@ -319,6 +357,9 @@ def publish_tables(
         conn = duckdb.connect(str(staging))
         try:
             conn.execute(f"SET checkpoint_threshold = '{NO_AUTOMATIC_CHECKPOINT}'")
+            # Monthly parts are UTC months whatever the machine's zone: a version's parts must
+            # match the previous version's, whose files it links.
+            conn.execute("SET TimeZone = 'UTC'")
             conn.execute(f"ATTACH {str(warehouse_path)!r} AS warehouse (READ_ONLY)")
             _drop_unpublished(conn, {name for _, name in tables})
             previous_version = _previous_version(conn)
@@ -326,12 +367,13 @@ def publish_tables(
             for schema, name in tables:
                 log = change_logs.get(name)
                 sources[name] = _Source(_definition(conn, schema, name), _newest_stamp(conn, log) if log else None)
-                written, logged = _publish_table(conn, schema, name, keys.get(name), log, previous.get(name),
-                                                 sources[name])
-                if written is not None:
-                    keys_written[name] = written
-                if logged:
+                written = _publish_table(conn, schema, name, keys.get(name), log, previous.get(name),
+                                         sources[name], parquet_parts.get(name))
+                if written.keys is not None:
+                    keys_written[name] = written.keys
+                if written.from_change_log:
                     from_change_log.append(name)
+                changed_parts[name] = written.parts
                 row_counts[name] = conn.execute(f"SELECT count(*) FROM main.{quote_identifier(name)}").fetchone()[0]
             conn.execute("DETACH warehouse")
             conn.execute(
@@ -351,7 +393,7 @@ def publish_tables(
             conn.execute("CHECKPOINT")
             unchanged = {name for name, written in keys_written.items() if written == 0}
             _export_parquet(conn, serving_path.parent / PARQUET_DIR, version, [*row_counts, PUBLISH_LOG],
-                            previous_version, unchanged)
+                            previous_version, unchanged, parquet_parts, changed_parts)
         finally:
             conn.close()
         _record_extent(staging)
@@ -378,17 +420,84 @@ def _linked(held: Path, target: Path) -> bool:
     return True
 
 
+PART_COLUMN = "__funnel_part"
+EMPTY_PART = "empty"
+UNDATED_PART = "undated"
+
+
+def _part_label(number: int) -> str:
+    """A part's file name stem: 2026-11 for 202611, ``undated`` for the rows without a month."""
+    return f"{number // 100:04d}-{number % 100:02d}" if number else UNDATED_PART
+
+
+def _part_number_of(label: str) -> int | None:
+    """The part number of a file name stem (see _part_label); None for ``empty``."""
+    if label == EMPTY_PART:
+        return None
+    if label == UNDATED_PART:
+        return 0
+    year, month = label.split("-")
+    return int(year) * 100 + int(month)
+
+
+def _export_parts(conn: duckdb.DuckDBPyConnection, name: str, column: str, folder: Path,
+                  held: Path | None, changed: frozenset[int] | None) -> None:
+    """Write table ``name`` into ``folder`` as one file per month of ``column``. The parts not in
+    ``changed`` (None: all changed) link to their files in ``held`` (the previous version's
+    folder of the table) where they are there; the others are written in one pass."""
+    folder.mkdir()
+    kept: set[int] = set()
+    lost = changed is None
+    if held is not None and held.is_dir() and changed is not None:
+        for file in sorted(held.glob("*.parquet")):
+            number = _part_number_of(file.name.split(".")[0])
+            if number is not None and number not in changed:
+                if _linked(file, folder / file.name):
+                    kept.add(number)
+                else:
+                    lost = True
+    else:
+        lost = True
+    table, part = f"main.{quote_identifier(name)}", _part_number(column)
+    if not changed and not lost and kept:
+        return  # every part linked: the rows outside them are those of changed parts, and none changed
+    where = f" WHERE {part} NOT IN ({', '.join(map(str, sorted(kept)))})" if kept else ""
+    written = folder.with_name(f".{name}.parts")
+    conn.execute(f"COPY (SELECT *, {part} AS {PART_COLUMN} FROM {table}{where}) TO {str(written)!r} "
+                 f"(FORMAT parquet, PARTITION_BY ({PART_COLUMN}))")
+    for directory in sorted(written.glob(f"{PART_COLUMN}=*")) if written.is_dir() else []:
+        label = _part_label(int(directory.name.split("=", 1)[1]))
+        # DuckDB writes one file per part; should it write more, each keeps its own name.
+        for index, file in enumerate(sorted(directory.iterdir())):
+            os.replace(file, folder / (f"{label}.parquet" if index == 0 else f"{label}.{index}.parquet"))
+        directory.rmdir()
+    if written.is_dir():
+        written.rmdir()
+    if not any(folder.iterdir()):  # no rows: one empty file keeps the table's columns readable
+        conn.execute(f"COPY {table} TO {str(folder / f'{EMPTY_PART}.parquet')!r} (FORMAT parquet)")
+
+
 def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, tables: Sequence[str],
-                    previous_version: str | None = None, unchanged: Collection[str] = ()) -> None:
+                    previous_version: str | None = None, unchanged: Collection[str] = (),
+                    parts: Mapping[str, str] | None = None,
+                    changed_parts: Mapping[str, frozenset[int] | None] | None = None) -> None:
     """Write the version's tables as Parquet into their own folder, then point ``current`` at it.
     A table of ``unchanged`` (the same rows as in ``previous_version``, of which this version is
-    a copy) links to that version's file where it is still there instead of being written again."""
+    a copy) links to that version's file where it is still there instead of being written again;
+    a table of ``parts`` is a folder of monthly parts, of which those not in its ``changed_parts``
+    link to the previous version's likewise."""
+    parts, changed_parts = parts or {}, changed_parts or {}
     building = root / f".{version}.tmp"
     building.mkdir(parents=True, exist_ok=True)
     for name in tables:
-        target = building / f"{name}.parquet"
         # The previous version's folder, not `current`: that is the version this one was copied
         # from, whatever `current` points at (a publication stopped between its two renames).
+        if name in parts:
+            held_parts = root / previous_version / name if previous_version else None
+            changed = frozenset() if name in unchanged else changed_parts.get(name)
+            _export_parts(conn, name, parts[name], building / name, held_parts, changed)
+            continue
+        target = building / f"{name}.parquet"
         held = root / previous_version / f"{name}.parquet" if previous_version else None
         if name in unchanged and held is not None and _linked(held, target):
             continue
@@ -403,9 +512,17 @@ def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, t
     _fsync(root)
     versions = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     for old in versions[:-PARQUET_VERSIONS_KEPT]:
-        for file in old.iterdir():
-            file.unlink()
-        old.rmdir()
+        shutil.rmtree(old)
+
+
+def parquet_tables(version_folder: Path) -> dict[str, str]:
+    """Each table of a Parquet version (``parquet/<version>`` or ``parquet/current``) and what to
+    read it by: its file, or the files of its monthly parts (a glob DuckDB's ``read_parquet`` and
+    most Parquet readers take)."""
+    tables = {path.stem: str(path) for path in version_folder.glob("*.parquet")}
+    tables.update({path.name: str(path / "*.parquet") for path in version_folder.iterdir()
+                   if path.is_dir() and not path.name.startswith(".")})
+    return dict(sorted(tables.items()))
 
 
 def current_version(serving_path: Path) -> dict | None:

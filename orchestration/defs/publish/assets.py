@@ -88,10 +88,36 @@ def published_change_logs(manifest: dict, keys: dict[str, str]) -> dict[str, Cha
     return logs
 
 
-_MANIFEST = json.loads(Path(dbt_project.manifest_path).read_text())  # read once, for all three
+# A published model's config may have its Parquet copy written in monthly parts
+# (meta: {parquet_monthly_parts: <timestamp column>}): a large fact table whose nights change
+# only its latest rows, so that a night writes the parts of the months it changed instead of the
+# whole table (serving_store.py).
+PARTS_META = "parquet_monthly_parts"
+
+
+def published_parquet_parts(manifest: dict) -> dict[str, str]:
+    """Each published model written in monthly parts, and the column whose month names a part; a
+    column the model does not declare is an error in the project, raised when the code location
+    loads."""
+    parts: dict[str, str] = {}
+    for node in _published_model_nodes(manifest):
+        column = node.get("config", {}).get("meta", {}).get(PARTS_META)
+        if not column:
+            continue
+        name = node["alias"] or node["name"]
+        declared = node.get("columns", {})
+        if column not in declared or declared[column].get("data_type", "").lower() not in (
+                "date", "timestamp", "timestamptz", "timestamp with time zone"):
+            raise ValueError(f"{name}: {PARTS_META} {column!r} is not a date or timestamp column the model declares")
+        parts[name] = column
+    return parts
+
+
+_MANIFEST = json.loads(Path(dbt_project.manifest_path).read_text())  # read once, for all four
 PUBLISHED = published_models(_MANIFEST)
 PUBLISHED_KEYS_BY_TABLE = published_keys(_MANIFEST)
 PUBLISHED_CHANGE_LOGS = published_change_logs(_MANIFEST, PUBLISHED_KEYS_BY_TABLE)
+PUBLISHED_PARQUET_PARTS = published_parquet_parts(_MANIFEST)
 del _MANIFEST  # two megabytes that the code location need not keep
 PUBLISHED_KEYS = [get_asset_key_for_model([funnel_dbt_models], name) for _, name in PUBLISHED]
 # The gate: dbt tests and GX suites alike, on the published marts and on everything they are built
@@ -137,7 +163,7 @@ def published_marts(
             allow_retries=False,
         )
     version = publish_tables(Path(warehouse.database), serving.root / SERVING_FILE, PUBLISHED, run_id,
-                             PUBLISHED_KEYS_BY_TABLE, PUBLISHED_CHANGE_LOGS)
+                             PUBLISHED_KEYS_BY_TABLE, PUBLISHED_CHANGE_LOGS, PUBLISHED_PARQUET_PARTS)
     context.log.info(f"Published version {version.version} to {version.path}")
     quality = collect(context.instance, run_id, Path(warehouse.database), version.path)
     report = write_report(serving.root, quality)

@@ -97,6 +97,7 @@ def test_a_night_writes_the_months_it_changed_and_links_the_others(published):
     # only the part whose rows are all as before is shared with the previous version
     linked = {name for name in after if name in before and after[name].samefile(before[name])}
     assert linked == {"undated.parquet"}
+    assert first.parquet_parts == {"facts": (4, 0)} and second.parquet_parts == {"facts": (4, 1)}  # written, linked
     assert _part_rows(after["2026-09.parquet"]) == [(2, 20)]
     assert _part_rows(after["2026-10.parquet"]) == [(1, 10), (3, 30), (4, 40)]
     assert _part_rows(after["2026-11.parquet"]) == [(5, -50), (6, 60)]
@@ -104,7 +105,7 @@ def test_a_night_writes_the_months_it_changed_and_links_the_others(published):
 
     # a night that changes nothing writes no part
     third = publish_tables(warehouse, serving, TABLES, "run-3", KEYS, parquet_parts=PARTS)
-    assert third.keys_written == {"facts": 0}
+    assert third.keys_written == {"facts": 0} and third.parquet_parts == {"facts": (0, 5)}
     latest = _files(serving, third.version)
     assert sorted(latest) == sorted(after) and all(latest[name].samefile(after[name]) for name in after)
 

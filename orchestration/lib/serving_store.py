@@ -98,6 +98,9 @@ class PublishedVersion:
     keys_written: dict[str, int] = field(default_factory=dict)
     # The tables updated from their warehouse change log (a subset of keys_written's)
     from_change_log: tuple[str, ...] = ()
+    # For each table written as Parquet in monthly parts: its parts written, and linked to the
+    # previous version's files
+    parquet_parts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def quote_identifier(identifier: str) -> str:
@@ -392,8 +395,9 @@ def publish_tables(
             )
             conn.execute("CHECKPOINT")
             unchanged = {name for name, written in keys_written.items() if written == 0}
-            _export_parquet(conn, serving_path.parent / PARQUET_DIR, version, [*row_counts, PUBLISH_LOG],
-                            previous_version, unchanged, parquet_parts, changed_parts)
+            parts_written = _export_parquet(conn, serving_path.parent / PARQUET_DIR, version,
+                                            [*row_counts, PUBLISH_LOG], previous_version, unchanged,
+                                            parquet_parts, changed_parts)
         finally:
             conn.close()
         _record_extent(staging)
@@ -407,7 +411,7 @@ def publish_tables(
         Path(str(staging) + ".wal").unlink(missing_ok=True)
         raise
     return PublishedVersion(version, run_id, published_at, serving_path, row_counts, keys_written,
-                            tuple(from_change_log))
+                            tuple(from_change_log), parts_written)
 
 
 def _linked(held: Path, target: Path) -> bool:
@@ -441,10 +445,11 @@ def _part_number_of(label: str) -> int | None:
 
 
 def _export_parts(conn: duckdb.DuckDBPyConnection, name: str, column: str, folder: Path,
-                  held: Path | None, changed: frozenset[int] | None) -> None:
+                  held: Path | None, changed: frozenset[int] | None) -> tuple[int, int]:
     """Write table ``name`` into ``folder`` as one file per month of ``column``. The parts not in
     ``changed`` (None: all changed) link to their files in ``held`` (the previous version's
-    folder of the table) where they are there; the others are written in one pass."""
+    folder of the table) where they are there; the others are written in one pass. Returns the
+    files written and the files linked."""
     folder.mkdir()
     kept: set[int] = set()
     lost = changed is None
@@ -459,8 +464,9 @@ def _export_parts(conn: duckdb.DuckDBPyConnection, name: str, column: str, folde
     else:
         lost = True
     table, part = f"main.{quote_identifier(name)}", _part_number(column)
+    linked = sum(1 for _ in folder.iterdir())
     if not changed and not lost and kept:
-        return  # every part linked: the rows outside them are those of changed parts, and none changed
+        return 0, linked  # every part linked: the rows outside them are those of changed parts, and none changed
     where = f" WHERE {part} NOT IN ({', '.join(map(str, sorted(kept)))})" if kept else ""
     written = folder.with_name(f".{name}.parts")
     conn.execute(f"COPY (SELECT *, {part} AS {PART_COLUMN} FROM {table}{where}) TO {str(written)!r} "
@@ -475,18 +481,20 @@ def _export_parts(conn: duckdb.DuckDBPyConnection, name: str, column: str, folde
         written.rmdir()
     if not any(folder.iterdir()):  # no rows: one empty file keeps the table's columns readable
         conn.execute(f"COPY {table} TO {str(folder / f'{EMPTY_PART}.parquet')!r} (FORMAT parquet)")
+    return sum(1 for _ in folder.iterdir()) - linked, linked
 
 
 def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, tables: Sequence[str],
                     previous_version: str | None = None, unchanged: Collection[str] = (),
                     parts: Mapping[str, str] | None = None,
-                    changed_parts: Mapping[str, frozenset[int] | None] | None = None) -> None:
+                    changed_parts: Mapping[str, frozenset[int] | None] | None = None) -> dict[str, tuple[int, int]]:
     """Write the version's tables as Parquet into their own folder, then point ``current`` at it.
     A table of ``unchanged`` (the same rows as in ``previous_version``, of which this version is
     a copy) links to that version's file where it is still there instead of being written again;
     a table of ``parts`` is a folder of monthly parts, of which those not in its ``changed_parts``
-    link to the previous version's likewise."""
+    link to the previous version's likewise. Returns each such table's parts written and linked."""
     parts, changed_parts = parts or {}, changed_parts or {}
+    counts: dict[str, tuple[int, int]] = {}
     building = root / f".{version}.tmp"
     building.mkdir(parents=True, exist_ok=True)
     for name in tables:
@@ -495,7 +503,7 @@ def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, t
         if name in parts:
             held_parts = root / previous_version / name if previous_version else None
             changed = frozenset() if name in unchanged else changed_parts.get(name)
-            _export_parts(conn, name, parts[name], building / name, held_parts, changed)
+            counts[name] = _export_parts(conn, name, parts[name], building / name, held_parts, changed)
             continue
         target = building / f"{name}.parquet"
         held = root / previous_version / f"{name}.parquet" if previous_version else None
@@ -513,6 +521,7 @@ def _export_parquet(conn: duckdb.DuckDBPyConnection, root: Path, version: str, t
     versions = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
     for old in versions[:-PARQUET_VERSIONS_KEPT]:
         shutil.rmtree(old)
+    return counts
 
 
 def parquet_tables(version_folder: Path) -> dict[str, str]:

@@ -178,6 +178,8 @@ def published_marts(
             "keys_written": dg.MetadataValue.json(version.keys_written),
             # of those, the tables whose keys the warehouse's change logs gave (no row compared)
             "from_change_log": dg.MetadataValue.json(list(version.from_change_log)),
+            # the Parquet parts of the tables in monthly parts: [written, linked to the previous version's]
+            "parquet_parts": dg.MetadataValue.json({name: list(counts) for name, counts in version.parquet_parts.items()}),
             "dagster/row_count": sum(version.row_counts.values()),
             "open_with": f"duckdb -readonly {version.path}",
         }

@@ -285,8 +285,8 @@ def _previous_sources(conn: duckdb.DuckDBPyConnection, version: str | None) -> d
 @dataclass(frozen=True)
 class _Written:
     """How a table of the new version was brought up to date: the keys written (None: copied
-    whole), whether its change log gave them, and the monthly parts whose rows changed (None: all,
-    or a table not in parts)."""
+    whole), whether its change log gave them, and the monthly parts whose rows changed (None:
+    copied whole, so all; empty for a table not in parts)."""
 
     keys: int | None
     from_change_log: bool = False
@@ -308,11 +308,11 @@ def _publish_table(conn: duckdb.DuckDBPyConnection, schema: str, name: str, key:
             written, parts, complete = _update_from_change_log(conn, source, target, key, names, log,
                                                                previous.newest_stamp, part_column)
             if complete:
-                return _Written(written, True, frozenset(parts) if part_column else None)
+                return _Written(written, True, frozenset(parts))
             more, more_parts = _update_by_difference(conn, source, target, key, names, part_column)
-            return _Written(written + more, False, frozenset(parts | more_parts) if part_column else None)
+            return _Written(written + more, False, frozenset(parts | more_parts))
         written, parts = _update_by_difference(conn, source, target, key, names, part_column)
-        return _Written(written, False, frozenset(parts) if part_column else None)
+        return _Written(written, False, frozenset(parts))
     conn.execute(f"DROP TABLE IF EXISTS {target}")
     conn.execute(f"CREATE TABLE {target} AS SELECT * FROM {source}")
     return _Written(None)
@@ -452,21 +452,19 @@ def _export_parts(conn: duckdb.DuckDBPyConnection, name: str, column: str, folde
     files written and the files linked."""
     folder.mkdir()
     kept: set[int] = set()
-    lost = changed is None
-    if held is not None and held.is_dir() and changed is not None:
+    every_unchanged_part_linked = changed is not None and held is not None and held.is_dir()
+    if every_unchanged_part_linked:
         for file in sorted(held.glob("*.parquet")):
             number = _part_number_of(file.name.split(".")[0])
             if number is not None and number not in changed:
                 if _linked(file, folder / file.name):
                     kept.add(number)
                 else:
-                    lost = True
-    else:
-        lost = True
+                    every_unchanged_part_linked = False
     table, part = f"main.{quote_identifier(name)}", _part_number(column)
     linked = sum(1 for _ in folder.iterdir())
-    if not changed and not lost and kept:
-        return 0, linked  # every part linked: the rows outside them are those of changed parts, and none changed
+    if every_unchanged_part_linked and not changed and kept:
+        return 0, linked  # the rows outside the linked parts are those of changed parts, and none changed
     where = f" WHERE {part} NOT IN ({', '.join(map(str, sorted(kept)))})" if kept else ""
     written = folder.with_name(f".{name}.parts")
     conn.execute(f"COPY (SELECT *, {part} AS {PART_COLUMN} FROM {table}{where}) TO {str(written)!r} "

@@ -67,8 +67,8 @@ def test_a_changed_macro_of_a_model_computes_its_rows_again(copied_home, tmp_pat
 
 def test_a_changed_test_macro_checks_every_row_again(copied_home, tmp_path):
     """A row with no record_id, stamped long before the test last passed, is not read by the
-    scoped not_null test; once the project's not_null (default__test_not_null) changes, it is."""
-    test = "not_null_int_identity__record_keys_record_id"
+    scoped not_null_columns test; once a macro it calls (tested_rows, the scope) changes, it is."""
+    test = "not_null_columns_int_identity__record_keys_record_id__written_at"
     with duckdb.connect(str(copied_home.warehouse)) as conn:
         conn.execute("INSERT INTO intermediate.int_identity__record_keys BY NAME SELECT NULL AS record_id, "
                      "'mobile' AS key_type, '+8613900000000' AS key_value, TIMESTAMPTZ '2000-01-01 00:00:00+00' AS written_at")
@@ -76,6 +76,6 @@ def test_a_changed_test_macro_checks_every_row_again(copied_home, tmp_path):
     done = dbt("test", "--select", test, target=tmp_path / "as_is", home=copied_home)
     assert _statuses(tmp_path / "as_is") == {test: "pass"}, done.stdout[-3000:]
 
-    edited = _project_with_edited_macro(tmp_path, "tested_rows.sql", "default__test_not_null")
+    edited = _project_with_edited_macro(tmp_path, "tested_rows.sql", "tested_rows")
     done = dbt("test", "--select", test, target=tmp_path / "edited", home=copied_home, project=edited)
     assert _statuses(tmp_path / "edited") == {test: "fail"}, done.stdout[-3000:]

@@ -54,11 +54,14 @@ def _compiled(target: Path, name: str) -> str:
 
 
 UNIQUE_KEYS = "unique_combination_of_columns_int_identity__record_keys_record_id__key_type__key_value"
+# each model's required columns are one not_null_columns test (its relation name is shortened)
+NOT_NULL = "not_null_columns"
+TOUCHES_NOT_NULL = "not_null_columns_int_touchpoints_occurred_at__is_genuine_outbound"
 
 
 def test_a_key_written_again_since_the_mark_fails_unique_and_holds_its_mark(copied_home, tmp_path):
     mark = _mark(copied_home, KEYS, "unique_combination_of_columns")
-    not_null_mark = _mark(copied_home, KEYS, "not_null_int_identity__record_keys_record_id")
+    not_null_mark = _mark(copied_home, KEYS, NOT_NULL)
     # a run that wrote one held key a second time (stamped after the mark): the older copy is
     # outside the scope, yet the duplicate is found through the new one
     _execute(copied_home, f"INSERT INTO {KEYS} SELECT * REPLACE (now() AS written_at) FROM {KEYS} "
@@ -68,7 +71,7 @@ def test_a_key_written_again_since_the_mark_fails_unique_and_holds_its_mark(copi
     assert results[UNIQUE_KEYS] == ("fail", 1)
     assert "written_at >" in _compiled(tmp_path / "t1", UNIQUE_KEYS)  # read within the scope
     assert _mark(copied_home, KEYS, "unique_combination_of_columns") == mark  # a failed test keeps its mark
-    passed = _mark(copied_home, KEYS, "not_null_int_identity__record_keys_record_id")
+    passed = _mark(copied_home, KEYS, NOT_NULL)
     assert passed[0] > not_null_mark[0]  # a test of the same model that passed moves on
 
     _execute(copied_home, f"DELETE FROM {KEYS} WHERE written_at > '{mark[0].isoformat()}'::TIMESTAMPTZ")
@@ -79,12 +82,12 @@ def test_a_key_written_again_since_the_mark_fails_unique_and_holds_its_mark(copi
 
 
 def test_row_level_tests_read_the_rows_written_since_and_everything_when_told(copied_home, tmp_path):
-    not_null = "not_null_int_touchpoints_occurred_at"
-    mark = _mark(copied_home, TOUCHES, not_null)
+    not_null = TOUCHES_NOT_NULL
+    mark = _mark(copied_home, TOUCHES, NOT_NULL)
     # a touch without its instant, stamped before the mark: already tested, so not read again …
     _execute(copied_home, f"INSERT INTO {TOUCHES} SELECT * REPLACE ('test:old' AS touchpoint_id, NULL AS occurred_at, "
                           f"'{mark[0].isoformat()}'::TIMESTAMPTZ - INTERVAL 1 HOUR AS written_at) FROM {TOUCHES} LIMIT 1")
-    assert _test(copied_home, tmp_path / "t1", "int_touchpoints")[not_null] == ("pass", 0)
+    assert _test(copied_home, tmp_path / "t1", "int_touchpoints")[not_null] == ("pass", 0)  # one row per column with NULLs
     # … unless every row is asked for
     everything = _test(copied_home, tmp_path / "t2", "int_touchpoints",
                        "--vars", json.dumps({"test_changed_rows_only": False}))
@@ -94,6 +97,17 @@ def test_row_level_tests_read_the_rows_written_since_and_everything_when_told(co
     # the same touch written since the mark fails the scoped test
     _execute(copied_home, f"UPDATE {TOUCHES} SET written_at = now() WHERE touchpoint_id = 'test:old'")
     assert _test(copied_home, tmp_path / "t3", "int_touchpoints")[not_null] == ("fail", 1)
+
+
+def test_a_models_required_columns_fail_one_row_per_column_holding_nulls(copied_home, tmp_path):
+    # two touches written since the mark: one without its instant, one without instant or outbound flag
+    _execute(copied_home, f"INSERT INTO {TOUCHES} SELECT * EXCLUDE (n) REPLACE ('test:' || n AS touchpoint_id, NULL AS occurred_at, "
+                          f"CASE WHEN n = 2 THEN NULL ELSE is_genuine_outbound END AS is_genuine_outbound, "
+                          f"now() AS written_at) FROM (SELECT * FROM {TOUCHES} LIMIT 1) CROSS JOIN range(1, 3) AS r(n)")
+    assert _test(copied_home, tmp_path / "t1", "int_touchpoints")[TOUCHES_NOT_NULL] == ("fail", 2)
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        failing = conn.execute(_compiled(tmp_path / "t1", TOUCHES_NOT_NULL)).fetchall()
+    assert sorted(failing) == [("is_genuine_outbound", 1), ("occurred_at", 2)]
 
 
 def test_the_published_view_is_scoped_through_the_stamps_it_is_published_from(copied_home, tmp_path):

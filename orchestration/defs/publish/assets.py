@@ -34,17 +34,22 @@ def published_models(manifest: dict) -> list[tuple[str, str]]:
 
 def published_keys(manifest: dict) -> dict[str, str]:
     """Each published model's key, where it has one: a column with blocking `unique` and
-    `not_null` tests on the whole table. The gate lets nothing be published before those passed,
+    `not_null` tests on the whole table (its `not_null` may be the model's `not_null_columns`). The gate lets nothing be published before those passed,
     so the serving store may update the table by difference on that column."""
     names = {node["unique_id"]: node["alias"] or node["name"] for node in _published_model_nodes(manifest)}
     tested: dict[tuple[str, str], set[str]] = {}
     for node in manifest["nodes"].values():
         config = node.get("config", {})
-        if (node["resource_type"] != "test" or node.get("attached_node") not in names or not node.get("column_name")
+        if (node["resource_type"] != "test" or node.get("attached_node") not in names
                 or config.get("severity", "ERROR").upper() != "ERROR" or config.get("where")):
             continue
-        tested.setdefault((names[node["attached_node"]], node["column_name"]), set()).add(
-            node.get("test_metadata", {}).get("name"))
+        metadata = node.get("test_metadata") or {}
+        # a model's required columns are held by one not_null_columns test (tests/generic)
+        columns = (metadata.get("kwargs", {}).get("columns", []) if metadata.get("name") == "not_null_columns"
+                   else [node["column_name"]] if node.get("column_name") else [])
+        test = "not_null" if metadata.get("name") == "not_null_columns" else metadata.get("name")
+        for column in columns:
+            tested.setdefault((names[node["attached_node"]], column), set()).add(test)
     keys: dict[str, str] = {}
     for (name, column), tests in sorted(tested.items()):
         if {"unique", "not_null"} <= tests:

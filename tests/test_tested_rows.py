@@ -82,21 +82,20 @@ def test_a_key_written_again_since_the_mark_fails_unique_and_holds_its_mark(copi
 
 
 def test_row_level_tests_read_the_rows_written_since_and_everything_when_told(copied_home, tmp_path):
-    not_null = TOUCHES_NOT_NULL
     mark = _mark(copied_home, TOUCHES, NOT_NULL)
     # a touch without its instant, stamped before the mark: already tested, so not read again …
     _execute(copied_home, f"INSERT INTO {TOUCHES} SELECT * REPLACE ('test:old' AS touchpoint_id, NULL AS occurred_at, "
                           f"'{mark[0].isoformat()}'::TIMESTAMPTZ - INTERVAL 1 HOUR AS written_at) FROM {TOUCHES} LIMIT 1")
-    assert _test(copied_home, tmp_path / "t1", "int_touchpoints")[not_null] == ("pass", 0)  # one row per column with NULLs
+    assert _test(copied_home, tmp_path / "t1", "int_touchpoints")[TOUCHES_NOT_NULL] == ("pass", 0)
     # … unless every row is asked for
     everything = _test(copied_home, tmp_path / "t2", "int_touchpoints",
                        "--vars", json.dumps({"test_changed_rows_only": False}))
-    assert everything[not_null] == ("fail", 1)
-    assert "written_at >" not in _compiled(tmp_path / "t2", not_null)
+    assert everything[TOUCHES_NOT_NULL] == ("fail", 1)
+    assert "written_at >" not in _compiled(tmp_path / "t2", TOUCHES_NOT_NULL)
 
     # the same touch written since the mark fails the scoped test
     _execute(copied_home, f"UPDATE {TOUCHES} SET written_at = now() WHERE touchpoint_id = 'test:old'")
-    assert _test(copied_home, tmp_path / "t3", "int_touchpoints")[not_null] == ("fail", 1)
+    assert _test(copied_home, tmp_path / "t3", "int_touchpoints")[TOUCHES_NOT_NULL] == ("fail", 1)
 
 
 def test_a_models_required_columns_fail_one_row_per_column_holding_nulls(copied_home, tmp_path):

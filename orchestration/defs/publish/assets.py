@@ -34,8 +34,9 @@ def published_models(manifest: dict) -> list[tuple[str, str]]:
 
 def published_keys(manifest: dict) -> dict[str, str]:
     """Each published model's key, where it has one: a column with blocking `unique` and
-    `not_null` tests on the whole table (its `not_null` may be the model's `not_null_columns`). The gate lets nothing be published before those passed,
-    so the serving store may update the table by difference on that column."""
+    `not_null` tests on the whole table (a column the model's `not_null_columns` lists counts as
+    tested `not_null`). The gate lets nothing be published before those passed, so the serving
+    store may update the table by difference on that column."""
     names = {node["unique_id"]: node["alias"] or node["name"] for node in _published_model_nodes(manifest)}
     tested: dict[tuple[str, str], set[str]] = {}
     for node in manifest["nodes"].values():
@@ -44,10 +45,11 @@ def published_keys(manifest: dict) -> dict[str, str]:
                 or config.get("severity", "ERROR").upper() != "ERROR" or config.get("where")):
             continue
         metadata = node.get("test_metadata") or {}
-        # a model's required columns are held by one not_null_columns test (tests/generic)
-        columns = (metadata.get("kwargs", {}).get("columns", []) if metadata.get("name") == "not_null_columns"
-                   else [node["column_name"]] if node.get("column_name") else [])
-        test = "not_null" if metadata.get("name") == "not_null_columns" else metadata.get("name")
+        test = metadata.get("name")
+        if test == "not_null_columns":  # a model's required columns, in one test (tests/generic)
+            test, columns = "not_null", metadata.get("kwargs", {}).get("columns", [])
+        else:
+            columns = [node["column_name"]] if node.get("column_name") else []
         for column in columns:
             tested.setdefault((names[node["attached_node"]], column), set()).add(test)
     keys: dict[str, str] = {}

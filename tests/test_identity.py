@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 
 from conftest import dbt
 from orchestration.generator.formats import SF_LEAD
-from orchestration.lib.record_linkage import LINKS_SCHEMA, LinkageSettings, link_pairs, train_model
+from orchestration.lib.record_linkage import (LINKS_SCHEMA, LinkageSettings, kept_model, link_pairs, train_model,
+                                              week_of_latest)
 from orchestration.runs import ingest_partitions, run_nightly
 
 JUNK_PHONE = "13912345678"
@@ -177,6 +178,10 @@ def test_the_weekly_model_is_kept_through_its_week(demo):
     # The next week: a new model, learnt from everything first seen before it.
     next_week = pa.concat_tables([features, record(trained_through + dt.timedelta(days=8))])
     retrained = train_model(next_week, previous=model, cfg=settings)
+    # The dbt model decides the same in the warehouse, before it reads any record.
+    with duckdb.connect() as conn:
+        assert kept_model(model, week_of_latest(conn.from_arrow(this_week)), settings).to_pylist() == model.to_pylist()
+        assert kept_model(model, week_of_latest(conn.from_arrow(next_week)), settings) is None
     assert retrained["trained_through"][0].as_py() == trained_through + dt.timedelta(days=7)
     assert retrained["training_records"][0].as_py() > model["training_records"][0].as_py()
     assert retrained["trained_at"][0].as_py() > model["trained_at"][0].as_py()

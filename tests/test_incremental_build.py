@@ -93,6 +93,8 @@ def test_incremental_nightly_builds_what_a_full_rebuild_builds(demo, tmp_path):
         # The identity models that keep their last run's work where nothing changed (the
         # components, the probabilistic pairs by block) hold what a build from scratch holds.
         _assert_same_rows(conn, "intermediate.int_identity__probabilistic_links")
+        # Both runs kept the demo's model of the week, as it was trained (trained_at included).
+        _assert_same_rows(conn, "intermediate.int_identity__linkage_model")
         # (written_at aside: the run that labelled a record, or last wrote it)
         _assert_same_rows(conn, "intermediate.int_identity__components", exclude=("written_at",))
         _assert_same_rows(conn, "intermediate.int_identity__records", exclude=("written_at",))

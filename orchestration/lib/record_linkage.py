@@ -227,10 +227,20 @@ def _splink_db(cfg: LinkageSettings) -> Iterator[duckdb.DuckDBPyConnection]:
 _ROW_HASH = f"hash({', '.join(FEATURE_COLUMNS)})"
 
 
+# The start of the week (UTC) of the latest record first seen: a week's model learns from the
+# records first seen before it.
+_WEEK_OF_LATEST = "date_trunc('week', max(seen_at AT TIME ZONE 'UTC'))"
+
+
+def week_of_latest(features: duckdb.DuckDBPyRelation) -> datetime | None:
+    """The start of the week (UTC) of the latest record of ``features``, read in the warehouse."""
+    return features.aggregate(_WEEK_OF_LATEST).fetchall()[0][0]
+
+
 def _training_records(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> tuple[object, pa.Table]:
     """The start of the week of the latest record (UTC) and the records first seen before it."""
     with _registered(conn, "_all_features", features):
-        cutoff = conn.execute("SELECT date_trunc('week', max(seen_at AT TIME ZONE 'UTC')) FROM _all_features").fetchall()[0][0]
+        cutoff = conn.execute(f"SELECT {_WEEK_OF_LATEST} FROM _all_features").fetchall()[0][0]
         training = conn.sql("SELECT * FROM _all_features WHERE seen_at AT TIME ZONE 'UTC' < ?", params=[cutoff]) \
             if cutoff is not None else conn.sql("SELECT * FROM _all_features LIMIT 0")
         return cutoff, training.to_arrow_table()
@@ -259,6 +269,16 @@ def _model_row(trained_through, training_records: int, model: dict | None, frequ
     }], schema=MODEL_SCHEMA)
 
 
+def kept_model(previous: pa.Table | None, week: datetime | None, cfg: LinkageSettings) -> pa.Table | None:
+    """``previous`` (a train_model row) when it is the model of ``week`` (week_of_latest) under
+    these settings, else None: the model is to be trained."""
+    if previous is not None and previous.num_rows == 1 \
+            and previous["trained_through"][0].as_py() == (week and week.replace(tzinfo=timezone.utc)) \
+            and previous["settings_json"][0].as_py() == cfg.as_json():
+        return previous.cast(MODEL_SCHEMA)
+    return None
+
+
 def train_model(features: pa.Table, previous: pa.Table | None = None,
                 cfg: LinkageSettings = LinkageSettings()) -> pa.Table:
     """The week's model as one row (MODEL_SCHEMA): trained on the records first seen before the
@@ -272,10 +292,8 @@ def train_model(features: pa.Table, previous: pa.Table | None = None,
     with _splink_db(cfg) as conn:
         features = features.select(list(FEATURE_COLUMNS))
         cutoff, training = _training_records(conn, features)
-        if previous is not None and previous.num_rows == 1 \
-                and previous["trained_through"][0].as_py() == (cutoff and cutoff.replace(tzinfo=timezone.utc)) \
-                and previous["settings_json"][0].as_py() == cfg.as_json():
-            return previous.cast(MODEL_SCHEMA)
+        if (kept := kept_model(previous, cutoff, cfg)) is not None:
+            return kept
         if training.num_rows < cfg.min_records:
             logging.getLogger(__name__).warning(
                 "probabilistic linking skipped: %d person records first seen before %s, fewer than the %d "

@@ -227,20 +227,16 @@ def _splink_db(cfg: LinkageSettings) -> Iterator[duckdb.DuckDBPyConnection]:
 _ROW_HASH = f"hash({', '.join(FEATURE_COLUMNS)})"
 
 
-# The start of the week (UTC) of the latest record first seen: a week's model learns from the
-# records first seen before it.
-_WEEK_OF_LATEST = "date_trunc('week', max(seen_at AT TIME ZONE 'UTC'))"
-
-
 def week_of_latest(features: duckdb.DuckDBPyRelation) -> datetime | None:
-    """The start of the week (UTC) of the latest record of ``features``, read in the warehouse."""
-    return features.aggregate(_WEEK_OF_LATEST).fetchall()[0][0]
+    """The start of the week (UTC) of the latest record of ``features``: a week's model learns from
+    the records first seen before it. Read where the relation is (the warehouse, for the dbt model)."""
+    return features.aggregate("date_trunc('week', max(seen_at AT TIME ZONE 'UTC'))").fetchall()[0][0]
 
 
 def _training_records(conn: duckdb.DuckDBPyConnection, features: pa.Table) -> tuple[object, pa.Table]:
     """The start of the week of the latest record (UTC) and the records first seen before it."""
     with _registered(conn, "_all_features", features):
-        cutoff = conn.execute(f"SELECT {_WEEK_OF_LATEST} FROM _all_features").fetchall()[0][0]
+        cutoff = week_of_latest(conn.table("_all_features"))
         training = conn.sql("SELECT * FROM _all_features WHERE seen_at AT TIME ZONE 'UTC' < ?", params=[cutoff]) \
             if cutoff is not None else conn.sql("SELECT * FROM _all_features LIMIT 0")
         return cutoff, training.to_arrow_table()

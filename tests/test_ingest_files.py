@@ -1,6 +1,9 @@
 """Ingestion of real files in the real formats, into a real DuckDB file."""
 
+import csv
 import hashlib
+import io
+import itertools
 
 import dagster as dg
 import duckdb
@@ -13,7 +16,7 @@ from orchestration.defs.resources import LandingZone, WarehouseResource
 from orchestration.lib.errors import MalformedFileError
 from orchestration.lib.loader import FileSpec
 from orchestration.lib.partition_load import load_entity
-from orchestration.lib.readers import read_csv
+from orchestration.lib.readers import ends_inside_quotes, read_csv
 
 LEAD_HEADER = ("Id,FirstName,LastName,Company,Email,Phone,MobilePhone,LeadSource,Status,Rating,OwnerId,"
                "CreatedDate,ConvertedDate,ConvertedAccountId,ConvertedContactId,ConvertedOpportunityId,IsConverted")
@@ -250,6 +253,50 @@ def test_a_csv_record_that_cannot_be_split_fails_its_file_naming_the_line(tmp_pa
         load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
     assert error.value.path == str(path)
     assert "the record from line 3 cannot be split" in error.value.problem and "quote" in error.value.hint
+
+
+@pytest.mark.parametrize("column", ["Company", "IsConverted"])
+def test_a_quote_left_open_below_the_field_limit_fails_its_file_too(tmp_path, column):
+    """Below the csv module's field limit a quote left open ends, without an error, at the end
+    of the file: the records after it would be one field of one record, a quarantined
+    bad_column_count row, or, open in the last column, a valid row holding the rest of the file
+    in its last value. Either way the file fails as above, its rows none loaded."""
+    broken = GOOD_LEAD.replace("00Q1", "00Q2")
+    broken = (broken.replace("华通科技有限公司", '"华通科技有限公司') if column == "Company"
+              else broken.removesuffix("false") + '"false')
+    rest = "\n".join(GOOD_LEAD.replace("00Q1", f"00R{n}") for n in range(3))
+    path = _deliver(tmp_path / "landing", "crm", "2026-01-01", "Lead.csv", f"{LEAD_HEADER}\n{GOOD_LEAD}\n{broken}\n{rest}\n")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        with pytest.raises(MalformedFileError) as error:
+            load_entity(conn, LEADS, tmp_path / "landing", LEADS_SPEC)
+        assert conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw_crm' AND table_name = 'leads'"
+                            ).fetchone()[0] == 0 or conn.execute("SELECT count(*) FROM raw_crm.leads").fetchone()[0] == 0
+    assert error.value.path == str(path)
+    assert "the record from line 3 cannot be split: a quoted field is never closed" in error.value.problem
+
+
+def test_a_record_ends_inside_quotes_as_the_csv_module_reads_it():
+    """ends_inside_quotes against the csv module itself, on every text of up to seven quotes,
+    letters, commas and line feeds: in strict mode the module reports a record left inside
+    quotes at the end of its input as "unexpected end of data" (texts it rejects for a
+    character after a closing quote, where it stops reading, say nothing about their end)."""
+    def strict_verdict(text: str) -> str | None:
+        try:
+            list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        except csv.Error as exc:
+            return "open" if "unexpected end of data" in str(exc) else "rejected"
+        return None
+
+    compared = opened = 0
+    for length in range(1, 8):
+        for chars in itertools.product('"a,\n', repeat=length):
+            text = "".join(chars)
+            verdict = strict_verdict(text)
+            if verdict == "rejected":
+                continue
+            assert ends_inside_quotes(text) == (verdict == "open"), repr(text)
+            compared, opened = compared + 1, opened + (verdict == "open")
+    assert compared > 5000 and opened > 1000
 
 
 def test_json_lines_split_only_at_line_feeds(tmp_path):

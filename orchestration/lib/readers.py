@@ -85,6 +85,27 @@ def file_bytes(path: Path) -> bytes:
     return content
 
 
+def ends_inside_quotes(record: str, delimiter: str = ",", quote: str = '"') -> bool:
+    """Whether a CSV record's text ends inside a quoted field, as the csv module's default
+    (excel) dialect reads it: a field is quoted when it starts with a quote, a doubled quote
+    inside it is one quote character, and a quote elsewhere is a plain character."""
+    in_quotes = after_quote = False
+    at_field_start = True
+    for char in record:
+        if in_quotes:
+            in_quotes, after_quote = char != quote, char == quote
+            continue
+        if after_quote and char == quote:  # a doubled quote: the field goes on, quoted
+            in_quotes, after_quote = True, False
+            continue
+        after_quote = False
+        if at_field_start and char == quote:
+            in_quotes, at_field_start = True, False
+            continue
+        at_field_start = char in (delimiter, "\n", "\r")
+    return in_quotes
+
+
 def read_csv(path: Path) -> ParsedFile:
     """A CSV export → its records, each numbered by the physical line it starts on and carrying
     every line of it (a quoted field may span lines). The file is split once, by the csv
@@ -94,11 +115,14 @@ def read_csv(path: Path) -> ParsedFile:
     text, encoding = decode_bytes(file_bytes(path), path)
     # The physical lines the csv module reads, kept until its record is complete.
     consumed: list[str] = []
+    read_to_end = False
 
     def physical_lines() -> Iterator[str]:
+        nonlocal read_to_end
         for physical in io.StringIO(text, newline=""):
             consumed.append(physical)
             yield physical
+        read_to_end = True
 
     reader = csv.reader(physical_lines())
 
@@ -118,6 +142,14 @@ def read_csv(path: Path) -> ParsedFile:
         if values is None:
             return None
         first, whole = first_line(), "".join(consumed).rstrip("\r\n")
+        # The csv module ends a field left inside quotes at the end of the file without a word:
+        # below its field limit the rest of the file would be one value of one record (a valid
+        # one, if that was its last column), the records in it lost without a trace.
+        if read_to_end and ends_inside_quotes(whole):
+            raise MalformedFileError(
+                path, f"the record from line {first} cannot be split: a quoted field is never closed",
+                "a quote left open takes every line after it into one field; check the export's quoting",
+            )
         consumed.clear()
         return first, values, whole
 

@@ -166,6 +166,66 @@ def test_components_are_labelled_again_from_the_changes_alone(copied_home, tmp_p
     assert len(relabelled) < len(after) / 10
 
 
+def _inputs(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    return conn.execute("SELECT kind, a, b FROM intermediate.int_identity__components__inputs ORDER BY ALL").fetchall()
+
+
+def _current_inputs(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """The junk keys and the links marked is_link, as the inputs table holds them: one row each."""
+    return conn.execute("""
+        SELECT DISTINCT * FROM (
+            SELECT 'junk_key', key_type, key_value FROM intermediate.int_identity__junk_keys
+            UNION ALL
+            SELECT 'link', record_id_l, record_id_r FROM intermediate.int_identity__probabilistic_links WHERE is_link)
+        ORDER BY ALL""").fetchall()
+
+
+def test_a_record_gone_is_dropped_and_logged_and_the_inputs_follow_each_build(copied_home, tmp_path):
+    """A record no longer among the identity records leaves the components and is logged as
+    removed at the run's start; the records it was not in a component with keep their rows. The
+    inputs table then holds exactly the junk keys and links of the build (a key made junk added,
+    a dropped link gone), and a second run, with nothing changed, labels no record again and
+    leaves it as it is."""
+    changed = _change_inputs(copied_home)
+    with duckdb.connect(str(copied_home.warehouse)) as conn:
+        # a record alone in its component, with no link: its keys go with it (logged as removed)
+        (gone,) = conn.execute("""
+            SELECT min(record_id) FROM intermediate.int_identity__components
+            WHERE component_id IN (SELECT component_id FROM intermediate.int_identity__components
+                                   GROUP BY component_id HAVING count(*) = 1)
+              AND record_id NOT IN (SELECT record_id_l FROM intermediate.int_identity__probabilistic_links
+                                    UNION SELECT record_id_r FROM intermediate.int_identity__probabilistic_links)
+              AND record_id NOT IN (SELECT unnest(?))""",
+                               [[r for v in changed.values() for r in ((v,) if isinstance(v, str) else v)]]).fetchone()
+        conn.execute("INSERT INTO intermediate.int_identity__record_keys__removed "
+                     "SELECT record_id, key_type, key_value, now() FROM intermediate.int_identity__record_keys "
+                     "WHERE record_id = ?", [gone])
+        conn.execute("DELETE FROM intermediate.int_identity__record_keys WHERE record_id = ?", [gone])
+        conn.execute("DELETE FROM intermediate.int_identity__records WHERE record_id = ?", [gone])
+        (started,) = conn.execute("SELECT now()").fetchone()
+        logged_before = conn.execute("SELECT count(*) FROM intermediate.int_identity__components__removed "
+                                     "WHERE record_id = ?", [gone]).fetchone()[0]
+
+    done = dbt("run", "--select", "int_identity__components", target=tmp_path / "target", home=copied_home)
+    assert done.returncode == 0, done.stdout[-3000:]
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        after = _labels(conn)
+        assert gone not in after
+        assert {record: label[0] for record, label in after.items()} == _expected_components(conn)
+        logged = conn.execute("SELECT removed_at FROM intermediate.int_identity__components__removed "
+                              "WHERE record_id = ?", [gone]).fetchall()
+        assert len(logged) == logged_before + 1 and max(at for (at,) in logged) >= started
+        assert _inputs(conn) == _current_inputs(conn)
+        assert ("link", *changed["unlinked"]) not in _inputs(conn)
+        assert any(kind == "junk_key" for kind, _, _ in _inputs(conn))
+
+    again = dbt("run", "--select", "int_identity__components", target=tmp_path / "again", home=copied_home)
+    assert again.returncode == 0, again.stdout[-3000:]
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as conn:
+        assert _labels(conn) == after
+        assert _inputs(conn) == _current_inputs(conn)
+
+
 def test_other_code_labels_every_record_again(copied_home, tmp_path):
     """A build mark from other code (an upgrade of the model) means every record's neighbours
     are computed and compared: a record whose held neighbours are wrong, though nothing it is

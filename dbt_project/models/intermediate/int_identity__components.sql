@@ -5,14 +5,8 @@
     on_schema_change='append_new_columns',
     post_hook=[
         "{{ keep_removed_log() }}",
-        "insert into {{ side_relation(this, 'removed') }}
-         select record_id, {{ written_at() }} from {{ this }}
-         where record_id not in (select record_id from {{ ref('int_identity__records') }})",
-        "delete from {{ this }} where record_id not in (select record_id from {{ ref('int_identity__records') }})",
-        "create or replace table {{ side_relation(this, 'inputs') }} as
-         select 'junk_key' as kind, key_type as a, key_value as b from {{ ref('int_identity__junk_keys') }}
-         union all
-         select 'link', record_id_l, record_id_r from {{ ref('int_identity__probabilistic_links') }} where is_link",
+        "{{ drop_components_of_removed_records(ref('int_identity__records')) }}",
+        "{{ keep_components_inputs(ref('int_identity__junk_keys'), ref('int_identity__probabilistic_links')) }}",
         "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}",
     ],
 ) }}

@@ -313,9 +313,14 @@ scope as (
 {#- post-hook: delete the rows whose ``column`` value ``relation`` no longer has (an anti join:
     NOT IN over millions of keys cost several times as much). -#}
 {% macro delete_rows_missing_from(column, relation) -%}
-    delete from {{ this }} where {{ column }} in (
-        select {{ column }} from {{ this }} anti join {{ relation }} using ({{ column }})
-    )
+    delete from {{ this }} where {{ column }} in ({{ missing_from(column, relation) }})
+{%- endmacro %}
+
+
+{#- SQL: the ``column`` values of the model being built that ``relation`` no longer has (a query,
+    e.g. the keys delete_logged deletes and logs). -#}
+{% macro missing_from(column, relation) -%}
+    select {{ column }} from {{ this }} anti join {{ relation }} using ({{ column }})
 {%- endmacro %}
 
 

@@ -126,21 +126,6 @@
 {%- endmacro %}
 
 
-{#- post-hook of int_identity__components: delete, and log in its removed log with the run's
-    start, the records no longer among the identity records (``records``). The records gone are
-    found once, by one anti join over the two tables, rather than once for the log and once more
-    for the delete (each a second or so of every night at a million customers, on the identity
-    models' one-at-a-time path). -#}
-{% macro drop_components_of_removed_records(records) -%}
-    {%- set gone = this.identifier ~ '__gone' -%}
-    create or replace temporary table {{ gone }} as
-    select record_id from {{ this }} anti join {{ records }} using (record_id);
-    insert into {{ side_relation(this, 'removed') }} select record_id, {{ written_at() }} from {{ gone }};
-    delete from {{ this }} where record_id in (select record_id from {{ gone }});
-    drop table {{ gone }}
-{%- endmacro %}
-
-
 {#- post-hook of int_identity__components: make its inputs table (the junk keys and the
     probabilistic links marked is_link this build used, as (kind, a, b)) hold the current ones,
     which the next build compares with what it finds then. Kept as a set, brought up to date by

@@ -5,7 +5,7 @@
     on_schema_change='append_new_columns',
     post_hook=[
         "{{ keep_removed_log() }}",
-        "{{ drop_components_of_removed_records(ref('int_identity__records')) }}",
+        "{{ delete_logged(missing_from('record_id', ref('int_identity__records'))) }}",
         "{{ keep_components_inputs(ref('int_identity__junk_keys'), ref('int_identity__probabilistic_links')) }}",
         "{{ write_build_mark(unstamped_inputs_fingerprint([])) }}",
     ],
